@@ -1,0 +1,41 @@
+//! Handler types: what a route calls, and what it may return.
+
+use std::error::Error;
+
+use crate::http::request::HttpRequest;
+use crate::http::response::HttpResponse;
+
+/// The error a handler may return; it goes to the app's error handling (logged, and `500`
+/// when nothing was sent yet).
+pub type BoxError = Box<dyn Error + Send + Sync>;
+
+/// What a handler returns: `()` or `Result<(), E>` with `E: Into<BoxError>`.
+pub trait HandlerReturn {
+    /// Normalises the return value.
+    fn into_result(self) -> Result<(), BoxError>;
+}
+
+impl HandlerReturn for () {
+    fn into_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<E: Into<BoxError>> HandlerReturn for Result<(), E> {
+    fn into_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// A type-erased route handler, shared read-only by every loop.
+pub(crate) type BoxedHandler =
+    Box<dyn Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> Result<(), BoxError> + Send + Sync>;
+
+/// Erases a user handler's type.
+pub(crate) fn boxed<H, R>(handler: H) -> BoxedHandler
+where
+    H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,
+    R: HandlerReturn,
+{
+    Box::new(move |res, req| handler(res, req).into_result())
+}

@@ -1,0 +1,271 @@
+//! The sans-IO HTTP/1.1 server connection: bytes in, handler calls, bytes out.
+//!
+//! It never sees a socket or a clock (DESIGN.md "Sans-IO protocol cores"): the event loop hands
+//! it what it read and a cork buffer to write into, and asks it afterwards whether to close.
+
+use std::mem::MaybeUninit;
+use std::net::SocketAddr;
+
+use super::chunked::ChunkedDecoder;
+use super::errors::ProtoError;
+use super::head::{BodyFraming, Head, parse_head};
+use super::response::{HttpResponse, Phase, ResponseState};
+use crate::config::Config;
+
+/// Most header fields parsed into stack slots; `Config::max_header_fields` may only lower it.
+const MAX_FIELDS: usize = 128;
+
+/// What handles a parsed request head: the app's router and handlers.
+pub(crate) trait Dispatch {
+    /// Answers (or starts answering) one request. `res` is fresh for this request.
+    fn dispatch(&self, head: &Head<'_, '_>, remote: SocketAddr, res: &mut HttpResponse<'_>);
+    /// Called when a handler left the response unanswered (`on_data` finished or none).
+    fn unanswered(&self, res: &mut HttpResponse<'_>);
+}
+
+/// Everything from the loop that one `process` call needs.
+pub(crate) struct Io<'a> {
+    /// The loop's cork buffer.
+    pub out: &'a mut Vec<u8>,
+    /// The cached `Date: ...\r\n` line.
+    pub date: &'a [u8],
+    /// Limits.
+    pub config: &'a Config,
+    /// The peer, for `HttpRequest::remote_addr`.
+    pub remote: SocketAddr,
+    /// The server is shutting down: close after the current response.
+    pub shutting_down: bool,
+}
+
+/// Which part of a request the connection is reading.
+#[derive(Debug)]
+enum Reading {
+    /// The next request head.
+    Head,
+    /// A `Content-Length` body with this many bytes left.
+    Length(u64),
+    /// A chunked body.
+    Chunked(ChunkedDecoder),
+    /// Nothing more is read: the connection is closing.
+    Closed,
+}
+
+/// How the connection should end, once asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Closing {
+    /// Keep serving.
+    No,
+    /// Send what is buffered, then close (after a protocol error or `Connection: close`).
+    AfterFlush,
+    /// Close at once (`res.close()`).
+    Abort,
+}
+
+/// One HTTP/1.1 connection's protocol state. Small, and owns no buffer.
+pub(crate) struct HttpConn {
+    reading: Reading,
+    response: ResponseState,
+    body_read: u64,
+}
+
+impl Default for HttpConn {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HttpConn {
+    /// A connection waiting for its first request.
+    pub(crate) const fn new() -> Self {
+        HttpConn {
+            reading: Reading::Head,
+            response: ResponseState::new(),
+            body_read: 0,
+        }
+    }
+
+    /// Whether the connection wants to close, and how.
+    pub(crate) fn closing(&self) -> Closing {
+        if self.response.abort {
+            Closing::Abort
+        } else if matches!(self.reading, Reading::Closed) && self.response.is_ended() {
+            Closing::AfterFlush
+        } else {
+            Closing::No
+        }
+    }
+
+    /// True between requests: nothing half-read, the last response complete.
+    pub(crate) fn is_idle(&self) -> bool {
+        matches!(self.reading, Reading::Head) && self.response.is_ended()
+    }
+
+    /// True while a request body is being read.
+    pub(crate) fn in_body(&self) -> bool {
+        matches!(self.reading, Reading::Length(_) | Reading::Chunked(_))
+    }
+
+    /// Feeds received bytes; returns how many were consumed. Unconsumed bytes (a partial head,
+    /// or requests queued behind a pending response) must be offered again with more data.
+    pub(crate) fn process(&mut self, input: &[u8], io: &mut Io<'_>, app: &impl Dispatch) -> usize {
+        let mut pos = 0;
+        loop {
+            if self.response.abort {
+                return input.len();
+            }
+            match &mut self.reading {
+                Reading::Closed => return input.len(),
+                Reading::Head => {
+                    // A response still pending keeps later pipelined requests queued.
+                    if !self.response.is_ended() || pos == input.len() {
+                        return pos;
+                    }
+                    match self.start_request(&input[pos..], io, app) {
+                        Ok(Some(len)) => pos += len,
+                        Ok(None) => return pos,
+                        Err(e) => {
+                            self.fail(e, io);
+                            return input.len();
+                        }
+                    }
+                }
+                Reading::Length(remaining) => {
+                    let available = input.len() - pos;
+                    let take = (*remaining).min(available as u64) as usize;
+                    *remaining -= take as u64;
+                    let last = *remaining == 0;
+                    let chunk = &input[pos..pos + take];
+                    pos += take;
+                    if take > 0 || last {
+                        self.deliver(chunk, last, io);
+                    }
+                    if !last {
+                        return pos;
+                    }
+                    self.finish_request(io, app);
+                }
+                Reading::Chunked(decoder) => {
+                    let mut decoder = std::mem::take(decoder);
+                    let limit = io.config.max_body_bytes;
+                    let mut too_large = false;
+                    let result = decoder.decode(&input[pos..], |data| {
+                        self.body_read += data.len() as u64;
+                        if self.body_read > limit {
+                            too_large = true;
+                        } else if !too_large {
+                            self.deliver(data, false, io);
+                        }
+                    });
+                    match result {
+                        _ if too_large => {
+                            self.fail(ProtoError::ContentTooLarge, io);
+                            return input.len();
+                        }
+                        Err(_) => {
+                            self.fail(ProtoError::BadRequest, io);
+                            return input.len();
+                        }
+                        Ok((used, done)) => {
+                            pos += used;
+                            if !done {
+                                self.reading = Reading::Chunked(decoder);
+                                return pos;
+                            }
+                            self.deliver(&[], true, io);
+                            self.finish_request(io, app);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Parses a head from the front of `input` and dispatches it. `Ok(None)`: need more bytes.
+    fn start_request(
+        &mut self,
+        input: &[u8],
+        io: &mut Io<'_>,
+        app: &impl Dispatch,
+    ) -> Result<Option<usize>, ProtoError> {
+        let mut slots = [const { MaybeUninit::uninit() }; MAX_FIELDS];
+        let Some(head) = parse_head(input, &mut slots, io.config)? else {
+            return Ok(None);
+        };
+        if let BodyFraming::Length(n) = head.framing
+            && n > io.config.max_body_bytes
+        {
+            return Err(ProtoError::ContentTooLarge);
+        }
+        let has_body = head.framing != BodyFraming::None;
+        self.response = ResponseState {
+            phase: Phase::Fresh,
+            is_head: head.method == "HEAD",
+            close_after: !head.keep_alive || io.shutting_down,
+            http10: head.minor_version == 0,
+            expect_continue: head.expect_continue && has_body,
+            body_pending: has_body,
+            abort: false,
+            on_data: None,
+        };
+        self.body_read = 0;
+        self.reading = match head.framing {
+            BodyFraming::None => Reading::Head,
+            BodyFraming::Length(n) => Reading::Length(n),
+            BodyFraming::Chunked => Reading::Chunked(ChunkedDecoder::new()),
+        };
+        let len = head.len;
+        {
+            let mut res = HttpResponse::new(&mut self.response, io.out, io.date);
+            app.dispatch(&head, io.remote, &mut res);
+        }
+        if !has_body {
+            self.finish_request(io, app);
+        }
+        Ok(Some(len))
+    }
+
+    /// Hands body bytes to the handler's `on_data`, if any; otherwise they are dropped.
+    fn deliver(&mut self, chunk: &[u8], last: bool, io: &mut Io<'_>) {
+        if last {
+            self.response.body_pending = false;
+        }
+        let Some(mut on_data) = self.response.on_data.take() else {
+            return;
+        };
+        let mut res = HttpResponse::new(&mut self.response, io.out, io.date);
+        on_data(&mut res, chunk, last);
+        if !last && !self.response.is_ended() {
+            self.response.on_data = Some(on_data);
+        }
+    }
+
+    /// The request is fully read: make sure it was answered, decide about keep-alive.
+    fn finish_request(&mut self, io: &mut Io<'_>, app: &impl Dispatch) {
+        self.response.body_pending = false;
+        self.response.on_data = None;
+        if !self.response.is_ended() {
+            let mut res = HttpResponse::new(&mut self.response, io.out, io.date);
+            app.unanswered(&mut res);
+            if !res.has_responded() {
+                res.close();
+            }
+        }
+        self.reading = if self.response.close_after {
+            Reading::Closed
+        } else {
+            Reading::Head
+        };
+    }
+
+    /// Answers a protocol error with its pre-baked response (unless a response has already
+    /// started, in which case the connection just closes) and stops reading.
+    fn fail(&mut self, error: ProtoError, io: &mut Io<'_>) {
+        // A response already under way cannot be replaced: it is cut short by the close.
+        if matches!(self.response.phase, Phase::Fresh | Phase::Ended) {
+            io.out.extend_from_slice(error.response());
+        }
+        self.response.on_data = None;
+        self.response.phase = Phase::Ended;
+        self.reading = Reading::Closed;
+    }
+}

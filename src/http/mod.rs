@@ -1,0 +1,10 @@
+//! HTTP/1.1 (RFC 9112): head parsing, body decoding, the request view, the response writer and
+//! the sans-IO connection that ties them together.
+
+pub(crate) mod chunked;
+pub(crate) mod conn;
+pub(crate) mod errors;
+pub(crate) mod head;
+pub(crate) mod query;
+pub(crate) mod request;
+pub(crate) mod response;

@@ -1,0 +1,134 @@
+//! The request view handed to handlers (uWebSockets' `HttpRequest`).
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+
+use super::head::Head;
+use super::query;
+use crate::router::Params;
+
+/// A borrowed view of one request head, valid only during the handler call (as in
+/// uWebSockets: copy out what you need to keep).
+///
+/// Names follow RFC 9110/9112: the *request target* is split into [`url`](Self::url) (the path)
+/// and [`query`](Self::query); header *fields* are looked up case-insensitively.
+pub struct HttpRequest<'a> {
+    head: &'a Head<'a, 'a>,
+    params: &'a Params,
+    param_names: &'a [Box<str>],
+    remote_addr: SocketAddr,
+    yielded: bool,
+}
+
+/// A way to name a route parameter: its position (`0` is the first `:param` of the pattern)
+/// or its name without the colon.
+pub trait ParamKey {
+    /// Position of the parameter among `names` (the route's `:param` names, in pattern order).
+    fn position(&self, names: &[Box<str>]) -> Option<usize>;
+}
+
+impl ParamKey for usize {
+    fn position(&self, _: &[Box<str>]) -> Option<usize> {
+        Some(*self)
+    }
+}
+
+impl ParamKey for &str {
+    fn position(&self, names: &[Box<str>]) -> Option<usize> {
+        names.iter().position(|n| **n == **self)
+    }
+}
+
+impl<'a> HttpRequest<'a> {
+    pub(crate) fn new(
+        head: &'a Head<'a, 'a>,
+        params: &'a Params,
+        param_names: &'a [Box<str>],
+        remote_addr: SocketAddr,
+    ) -> Self {
+        HttpRequest {
+            head,
+            params,
+            param_names,
+            remote_addr,
+            yielded: false,
+        }
+    }
+
+    /// The method token exactly as sent, e.g. `"GET"` (case-sensitive, RFC 9110 section 9.1).
+    pub fn method(&self) -> &'a str {
+        self.head.method
+    }
+
+    /// The path of the request target, without the query, not percent-decoded
+    /// (`"/user/42"` for `GET /user/42?x=1`).
+    pub fn url(&self) -> &'a str {
+        self.head.path
+    }
+
+    /// The query of the request target without the `?`, raw; empty when absent.
+    pub fn query(&self) -> &'a str {
+        self.head.query
+    }
+
+    /// The first value of query parameter `key`, percent- and `+`-decoded (form encoding).
+    /// `None` when the key is absent; `Some("")` for `?key` or `?key=`.
+    pub fn query_value(&self, key: &str) -> Option<Cow<'a, str>> {
+        query::query_value(self.head.query, key)
+    }
+
+    /// The value of the first header field named `name` (case-insensitive), as raw bytes
+    /// interpreted as UTF-8; `None` when absent or not valid UTF-8. See [`headers`](Self::headers)
+    /// for every field.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.head
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .and_then(|h| std::str::from_utf8(h.value).ok())
+    }
+
+    /// Every header field as `(name, value)` in arrival order; names as sent.
+    pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+        self.head.headers.iter().map(|h| (h.name, h.value))
+    }
+
+    /// The raw (not percent-decoded) value of a `:param` of the matched route pattern, by
+    /// position (`req.parameter(0)`) or by name (`req.parameter("id")`).
+    pub fn parameter(&self, key: impl ParamKey) -> Option<&'a str> {
+        let index = key.position(self.param_names)?;
+        let &(start, end) = self.params.get(index)?;
+        self.head.path.get(start as usize..end as usize)
+    }
+
+    /// Asks the router to go on to the next matching route after this handler returns
+    /// (uWebSockets' `setYield`). The handler must not have answered.
+    pub fn set_yield(&mut self, yield_: bool) {
+        self.yielded = yield_;
+    }
+
+    /// Whether [`set_yield(true)`](Self::set_yield) was called.
+    pub fn is_yielded(&self) -> bool {
+        self.yielded
+    }
+
+    /// The peer's address.
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.remote_addr
+    }
+
+    /// `1` for HTTP/1.1, `0` for HTTP/1.0.
+    pub fn minor_version(&self) -> u8 {
+        self.head.minor_version
+    }
+}
+
+impl std::fmt::Debug for HttpRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.head.method)
+            .field("target", &self.head.target)
+            .field("remote_addr", &self.remote_addr)
+            .finish_non_exhaustive()
+    }
+}

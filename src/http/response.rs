@@ -1,0 +1,261 @@
+//! The response writer handed to handlers (uWebSockets' `HttpResponse`): it writes straight
+//! into the loop's cork buffer, so everything one readable event produces leaves in one write.
+
+/// Callback streaming the request body: `(response, chunk, is_last)`.
+pub(crate) type OnData = Box<dyn FnMut(&mut HttpResponse<'_>, &[u8], bool) + Send>;
+
+/// Where the response being written stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Nothing written yet.
+    Fresh,
+    /// Status line written; header fields may follow.
+    Fields,
+    /// Header section ended; body chunks follow with chunked framing.
+    Chunked,
+    /// Header section ended; body runs until the connection closes (HTTP/1.0 streaming).
+    UntilClose,
+    /// The response is complete.
+    Ended,
+}
+
+/// Plain per-request response state, kept in the connection (uWS `HttpResponseData`).
+pub(crate) struct ResponseState {
+    pub(crate) phase: Phase,
+    /// HEAD request: write fields, suppress the body (RFC 9110 section 9.3.2).
+    pub(crate) is_head: bool,
+    /// The connection closes after this response.
+    pub(crate) close_after: bool,
+    /// The request was HTTP/1.0.
+    pub(crate) http10: bool,
+    /// The client waits for `100 Continue` before sending its body.
+    pub(crate) expect_continue: bool,
+    /// The request body has not been fully received yet.
+    pub(crate) body_pending: bool,
+    /// The user asked for the connection to be closed at once.
+    pub(crate) abort: bool,
+    pub(crate) on_data: Option<OnData>,
+}
+
+impl ResponseState {
+    /// State for a connection with no request yet.
+    pub(crate) const fn new() -> Self {
+        ResponseState {
+            phase: Phase::Ended,
+            is_head: false,
+            close_after: false,
+            http10: false,
+            expect_continue: false,
+            body_pending: false,
+            abort: false,
+            on_data: None,
+        }
+    }
+
+    /// Whether the current response has been completed.
+    pub(crate) fn is_ended(&self) -> bool {
+        self.phase == Phase::Ended
+    }
+}
+
+/// Writes one HTTP/1.1 response (RFC 9112 section 4 onwards).
+///
+/// Order of use, as in uWebSockets: optionally [`write_status`](Self::write_status), then any
+/// [`write_header`](Self::write_header)s, then either [`end`](Self::end) (adds
+/// `Content-Length`) or some [`write`](Self::write)s (switch to `Transfer-Encoding: chunked`)
+/// followed by `end`. `Date` is added from the loop's once-a-second cache; `200 OK` is implied
+/// when no status was written. Calls out of order are ignored rather than corrupting the
+/// stream.
+pub struct HttpResponse<'a> {
+    state: &'a mut ResponseState,
+    out: &'a mut Vec<u8>,
+    date: &'a [u8],
+}
+
+impl<'a> HttpResponse<'a> {
+    pub(crate) fn new(state: &'a mut ResponseState, out: &'a mut Vec<u8>, date: &'a [u8]) -> Self {
+        HttpResponse { state, out, date }
+    }
+
+    /// Writes the status line, e.g. `res.write_status("404 Not Found")` (code and reason
+    /// phrase, RFC 9112 section 4). Ignored once a status was written.
+    pub fn write_status(&mut self, status: &str) -> &mut Self {
+        if self.state.phase == Phase::Fresh {
+            self.out.extend_from_slice(b"HTTP/1.1 ");
+            self.out.extend_from_slice(status.as_bytes());
+            self.out.extend_from_slice(b"\r\n");
+            self.state.phase = Phase::Fields;
+        }
+        self
+    }
+
+    /// Writes one header field (`200 OK` first if no status was written). A
+    /// `Connection: close` field makes the connection close after this response. Do not write
+    /// `Content-Length`, `Transfer-Encoding` or `Date`: they are managed here. Ignored once the
+    /// body has started.
+    pub fn write_header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.write_status("200 OK");
+        if self.state.phase == Phase::Fields {
+            if name.eq_ignore_ascii_case("connection") && value.eq_ignore_ascii_case("close") {
+                self.state.close_after = true;
+            }
+            let out = &mut *self.out;
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        self
+    }
+
+    /// Writes a part of the body, switching the response to `Transfer-Encoding: chunked`
+    /// (RFC 9112 section 7.1; an HTTP/1.0 client gets the raw bytes and the connection closes at
+    /// the end). Returns `true`: the bytes are queued (backpressure reporting comes with
+    /// `try_end`/`on_writable`).
+    pub fn write(&mut self, chunk: impl AsRef<[u8]>) -> bool {
+        let chunk = chunk.as_ref();
+        if matches!(self.state.phase, Phase::Fresh | Phase::Fields) {
+            self.write_status("200 OK");
+            if self.state.http10 {
+                self.state.close_after = true;
+                self.finish_fields(None);
+                self.state.phase = Phase::UntilClose;
+            } else {
+                self.out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+                self.finish_fields(None);
+                self.state.phase = Phase::Chunked;
+            }
+        }
+        if chunk.is_empty() || self.state.is_head {
+            return true;
+        }
+        match self.state.phase {
+            Phase::Chunked => {
+                write_hex(self.out, chunk.len());
+                self.out.extend_from_slice(b"\r\n");
+                self.out.extend_from_slice(chunk);
+                self.out.extend_from_slice(b"\r\n");
+            }
+            Phase::UntilClose => self.out.extend_from_slice(chunk),
+            _ => {}
+        }
+        true
+    }
+
+    /// Ends the response with `body` as its last part. Without a prior [`write`](Self::write)
+    /// this adds `Content-Length: body.len()`; for a HEAD request the length is kept and the
+    /// body suppressed. Ignored if the response already ended.
+    pub fn end(&mut self, body: impl AsRef<[u8]>) {
+        let body = body.as_ref();
+        match self.state.phase {
+            Phase::Fresh | Phase::Fields => {
+                self.write_status("200 OK");
+                self.finish_fields(Some(body.len()));
+                if !self.state.is_head {
+                    self.out.extend_from_slice(body);
+                }
+            }
+            Phase::Chunked => {
+                self.write(body);
+                if !self.state.is_head {
+                    self.out.extend_from_slice(b"0\r\n\r\n");
+                }
+            }
+            Phase::UntilClose => {
+                self.write(body);
+            }
+            Phase::Ended => return,
+        }
+        self.state.phase = Phase::Ended;
+    }
+
+    /// Ends the response without a body, for HEAD answers and `304`/`204`: writes
+    /// `Content-Length: len` when `Some` (the length the body would have had).
+    pub fn end_without_body(&mut self, content_length: Option<usize>) {
+        if matches!(self.state.phase, Phase::Fresh | Phase::Fields) {
+            self.write_status("200 OK");
+            self.finish_fields(content_length);
+            self.state.phase = Phase::Ended;
+        }
+    }
+
+    /// Closes the connection at once, dropping anything not yet sent (uWebSockets' `close`).
+    pub fn close(&mut self) {
+        self.state.abort = true;
+        self.state.close_after = true;
+        self.state.phase = Phase::Ended;
+    }
+
+    /// Streams the request body: `handler(res, chunk, is_last)` is called for each de-chunked
+    /// part as it arrives, and once with `is_last == true` (possibly with an empty chunk).
+    /// A client that sent `Expect: 100-continue` is sent `100 Continue` now, once. Without an
+    /// `on_data` the body is read and discarded. The response must be ended by the last call
+    /// at the latest, or the server answers `500`.
+    pub fn on_data(
+        &mut self,
+        handler: impl FnMut(&mut HttpResponse<'_>, &[u8], bool) + Send + 'static,
+    ) {
+        if self.state.expect_continue && self.state.phase == Phase::Fresh {
+            self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+            self.state.expect_continue = false;
+        }
+        self.state.on_data = Some(Box::new(handler));
+    }
+
+    /// Whether the response has been completed ([`end`](Self::end) or similar was called).
+    pub fn has_responded(&self) -> bool {
+        self.state.phase == Phase::Ended
+    }
+
+    /// Whether nothing of this response has been written yet.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.state.phase == Phase::Fresh
+    }
+
+    /// Ends the header section: `Date`, connection management, `Content-Length`, blank line.
+    fn finish_fields(&mut self, content_length: Option<usize>) {
+        let state = &mut *self.state;
+        if state.expect_continue && state.body_pending {
+            // The client may still be waiting to send a body we never asked for.
+            state.close_after = true;
+        }
+        let out = &mut *self.out;
+        out.extend_from_slice(self.date);
+        if state.close_after {
+            out.extend_from_slice(b"Connection: close\r\n");
+        } else if state.http10 {
+            out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        if let Some(len) = content_length {
+            out.extend_from_slice(b"Content-Length: ");
+            out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Appends `n` in lowercase hexadecimal (chunk-size, RFC 9112 section 7.1).
+fn write_hex(out: &mut Vec<u8>, n: usize) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[n & 0xf];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+impl std::fmt::Debug for HttpResponse<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("phase", &self.state.phase)
+            .finish_non_exhaustive()
+    }
+}

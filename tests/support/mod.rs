@@ -1,0 +1,162 @@
+//! Shared test helpers: a real server on 127.0.0.1:0 and a raw-bytes client with deadlines.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use uweb::{App, Server};
+
+/// Generous deadline for any single wait: tests must not depend on timing.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Starts `app` on an ephemeral loopback port with `threads` loops.
+pub fn serve(app: App, threads: usize) -> Server {
+    app.threads(threads).bind("127.0.0.1:0").expect("bind")
+}
+
+/// A raw TCP client speaking hand-written bytes.
+pub struct Client {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Client { stream, buf: Vec::new() }
+    }
+
+    pub fn send(&mut self, bytes: impl AsRef<[u8]>) -> &mut Self {
+        self.stream.write_all(bytes.as_ref()).expect("write");
+        self
+    }
+
+    /// Reads one whole response (Content-Length or chunked framing, or until close).
+    pub fn response(&mut self) -> Response {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some((resp, used)) = Response::parse(&self.buf) {
+                self.buf.drain(..used);
+                return resp;
+            }
+            assert!(Instant::now() < deadline, "no complete response in time");
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => {
+                    // A response delimited by close.
+                    let resp = Response::parse_until_close(&self.buf)
+                        .unwrap_or_else(|| panic!("connection closed mid-response: {:?}", String::from_utf8_lossy(&self.buf)));
+                    self.buf.clear();
+                    return resp;
+                }
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) => panic!("read failed: {e}; have {:?}", String::from_utf8_lossy(&self.buf)),
+            }
+        }
+    }
+
+    /// True when the server closes the connection (EOF or reset) before the deadline,
+    /// discarding anything else it sends.
+    pub fn is_closed(&mut self) -> bool {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+/// A parsed response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn body_str(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("utf-8 body")
+    }
+
+    fn head(buf: &[u8]) -> Option<(u16, Vec<(String, String)>, usize)> {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut resp = httparse::Response::new(&mut headers);
+        let len = match resp.parse(buf).expect("valid response head") {
+            httparse::Status::Complete(len) => len,
+            httparse::Status::Partial => return None,
+        };
+        let fields = resp
+            .headers
+            .iter()
+            .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+            .collect();
+        Some((resp.code.unwrap(), fields, len))
+    }
+
+    fn parse(buf: &[u8]) -> Option<(Response, usize)> {
+        let (status, headers, len) = Self::head(buf)?;
+        let mut resp = Response { status, headers, body: Vec::new() };
+        if (100..200).contains(&status) {
+            return Some((resp, len));
+        }
+        if let Some(cl) = resp.header("content-length") {
+            let cl: usize = cl.parse().unwrap();
+            if buf.len() < len + cl {
+                return None;
+            }
+            resp.body = buf[len..len + cl].to_vec();
+            return Some((resp, len + cl));
+        }
+        if resp.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+            let mut pos = len;
+            loop {
+                let line_end = find(&buf[pos..], b"\r\n")? + pos;
+                let size = usize::from_str_radix(std::str::from_utf8(&buf[pos..line_end]).unwrap().trim(), 16).unwrap();
+                pos = line_end + 2;
+                if size == 0 {
+                    find(&buf[pos..], b"\r\n")?;
+                    return Some((resp, pos + 2));
+                }
+                if buf.len() < pos + size + 2 {
+                    return None;
+                }
+                resp.body.extend_from_slice(&buf[pos..pos + size]);
+                pos += size + 2;
+            }
+        }
+        // No framing: 204/304, or delimited by close (handled by the caller).
+        if status == 204 || status == 304 {
+            return Some((resp, len));
+        }
+        None
+    }
+
+    fn parse_until_close(buf: &[u8]) -> Option<Response> {
+        let (status, headers, len) = Self::head(buf)?;
+        Some(Response { status, headers, body: buf[len..].to_vec() })
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// `GET path` with a Host field, as bytes.
+pub fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n")
+}
