@@ -10,8 +10,14 @@ fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-    println!("listening on http://localhost:{port}");
+    // THREADS=1 runs one loop, as the single-core peers in ../shared/peers do.
+    let threads = std::env::var("THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!("listening on http://localhost:{port} with {threads} loop(s)");
     App::new()
+        .threads(threads)
         .get("/", |res, _req| res.end("Hello World!"))
         .get("/plaintext", |res, _req| {
             res.write_header("Content-Type", "text/plain")

@@ -79,11 +79,11 @@ impl Worker {
         let mut next_tick = started + Duration::from_secs(1);
         loop {
             let timeout = next_tick.saturating_duration_since(Instant::now());
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    log::error!("poll failed, loop exits: {e}");
-                    return;
-                }
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout))
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                log::error!("poll failed, loop exits: {e}");
+                return;
             }
             for event in events.iter() {
                 match event.token() {
@@ -176,6 +176,12 @@ impl Worker {
                         failed = true;
                         break;
                     }
+                    // A short read drained the kernel buffer: anything arriving later raises a
+                    // new edge, so the extra read that would return WouldBlock is saved (as
+                    // tokio does).
+                    if n < self.recv.len() {
+                        break;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -255,9 +261,7 @@ impl Worker {
             return;
         }
         let config = &self.app.config;
-        let (timer, deadline) = if idle {
-            (Timer::Idle, deadline(self.now, config.idle_timeout))
-        } else if socket.http.in_body() {
+        let (timer, deadline) = if idle || socket.http.in_body() {
             (Timer::Idle, deadline(self.now, config.idle_timeout))
         } else if socket.http.is_idle() {
             // Part of a head has arrived: the clock started at its first byte.

@@ -61,7 +61,7 @@ mod tests {
 
     #[test]
     fn parses_valid_patterns() {
-        let cases: &[(&str, &[Segment])] = &[
+        let cases: &[(&str, &[Segment<'_>])] = &[
             ("/", &[Static("")]),
             ("/a/", &[Static("a"), Static("")]),
             ("//a", &[Static(""), Static("a")]),
