@@ -52,13 +52,18 @@ mod app;
 mod config;
 mod event_loop;
 mod http;
+mod net;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals;
 mod router;
 
-pub use app::{App, BoxError, HandlerReturn};
+pub use app::{App, BoxError, HandlerReturn, Listen};
 pub use config::Config;
 pub use event_loop::Server;
 pub use http::request::{HttpRequest, ParamKey};
 pub use http::response::HttpResponse;
+pub use net::sni::ServerNames;
+pub use net::tls_config::TlsConfig;
+pub use net::tls_error::TlsError;
+pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};

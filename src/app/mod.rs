@@ -2,19 +2,18 @@
 
 mod dispatch;
 mod handler;
-
-use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
+mod listen;
+mod tls;
 
 pub(crate) use dispatch::Shared;
 use dispatch::Route;
 pub use handler::{BoxError, HandlerReturn};
+pub use listen::Listen;
 
 use crate::config::Config;
-use crate::event_loop::{self, Server};
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
+use crate::net::sni::ServerNames;
 use crate::router::{HandlerId, Priority, Router};
 
 /// Builds a server: register routes, set limits, then [`listen`](Self::listen) (blocking, every
@@ -28,6 +27,8 @@ pub struct App {
     router: Router,
     routes: Vec<Route>,
     config: Config,
+    /// Certificates, when the app serves TLS.
+    server_names: Option<ServerNames>,
 }
 
 impl Default for App {
@@ -58,6 +59,7 @@ impl App {
             router: Router::new(),
             routes: Vec::new(),
             config: Config::default(),
+            server_names: None,
         }
     }
 
@@ -129,43 +131,6 @@ impl App {
             param_names: param_names(pattern),
         });
         self
-    }
-
-    /// Serves on `port` on every interface (`[::]`, dual-stack) with one loop per configured
-    /// thread, and blocks until the server stops.
-    ///
-    /// # Errors
-    /// When the port cannot be bound (in use, no permission) or a loop cannot be created.
-    pub fn listen(self, port: u16) -> io::Result<()> {
-        let threads = self.config.threads;
-        let backlog = self.config.backlog;
-        let listeners = event_loop::listener::open_any(port, threads, backlog)?;
-        self.start(listeners)?.join();
-        Ok(())
-    }
-
-    /// Starts serving on `addr` (e.g. `"127.0.0.1:0"` for any free port) in background threads
-    /// and returns at once; see [`Server::local_addr`] for the bound address.
-    ///
-    /// # Errors
-    /// When `addr` does not resolve or cannot be bound.
-    pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
-        let addr: SocketAddr = addr
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind"))?;
-        let listeners =
-            event_loop::listener::open_all(addr, self.config.threads, self.config.backlog)?;
-        self.start(listeners)
-    }
-
-    fn start(self, listeners: Vec<mio::net::TcpListener>) -> io::Result<Server> {
-        let shared = Arc::new(Shared {
-            router: self.router,
-            routes: self.routes,
-            config: self.config,
-        });
-        Server::start(listeners, shared)
     }
 }
 

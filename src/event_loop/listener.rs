@@ -44,3 +44,11 @@ pub(crate) fn open_any(port: u16, count: usize, backlog: i32) -> io::Result<Vec<
         open_all(v4, count, backlog)
     })
 }
+
+/// One loop's listening socket and how its connections are served.
+pub(crate) struct Listener {
+    pub(crate) socket: mio::net::TcpListener,
+    /// `Some` for a TLS listener: the rustls configuration each accepted connection starts
+    /// a session with.
+    pub(crate) tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+}

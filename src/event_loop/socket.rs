@@ -4,9 +4,8 @@
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 
-use mio::net::TcpStream;
-
 use crate::http::conn::HttpConn;
+use crate::net::transport::Transport;
 
 /// Which coarse timeout is armed for a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +22,8 @@ pub(crate) enum Timer {
 
 /// A connection in the loop's slab.
 pub(crate) struct Socket {
-    pub(crate) stream: TcpStream,
+    /// Plain TCP or TLS: every read and write goes through it.
+    pub(crate) transport: Transport,
     pub(crate) remote: SocketAddr,
     pub(crate) http: HttpConn,
     /// Received bytes not yet consumed (a partial head, or pipelined requests waiting).
@@ -43,9 +43,9 @@ pub(crate) const READ_PAUSE_BYTES: usize = 256 * 1024;
 
 impl Socket {
     /// Wraps an accepted stream.
-    pub(crate) fn new(stream: TcpStream, remote: SocketAddr) -> Self {
+    pub(crate) fn new(transport: Transport, remote: SocketAddr) -> Self {
         Socket {
-            stream,
+            transport,
             remote,
             http: HttpConn::new(),
             stash: Vec::new(),
@@ -56,34 +56,22 @@ impl Socket {
         }
     }
 
-    /// Writes `cork` (and anything already waiting) with a single `write` call; what the
-    /// kernel does not take is kept in the backpressure buffer. `cork` is left empty.
+    /// Writes `cork` (and anything already waiting) with a single `write` call (TLS:
+    /// encrypted first, then one vectored write of its records); what the kernel does not
+    /// take is kept in the backpressure buffer. `cork` is left empty.
     pub(crate) fn flush(&mut self, cork: &mut Vec<u8>) -> io::Result<()> {
-        if cork.is_empty() {
+        if cork.is_empty() && !self.transport.wants_write() {
             return Ok(());
         }
-        if !self.backpressure.is_empty() {
-            self.backpressure.extend_from_slice(cork);
-            cork.clear();
-            return self.drain_backpressure();
-        }
-        let result = match self.stream.write(cork) {
-            Ok(n) => {
-                self.backpressure.extend_from_slice(&cork[n..]);
-                Ok(())
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.backpressure.extend_from_slice(cork);
-                Ok(())
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                self.backpressure.extend_from_slice(cork);
-                Ok(())
-            }
-            Err(e) => Err(e),
-        };
+        let queued = !self.backpressure.is_empty();
+        let result = self.transport.write_corked(cork, &mut self.backpressure);
         cork.clear();
-        result
+        result?;
+        if queued {
+            self.drain_backpressure()
+        } else {
+            Ok(())
+        }
     }
 
     /// Writes from the backpressure buffer until it is empty or the kernel pushes back.
@@ -93,7 +81,7 @@ impl Socket {
             if written == self.backpressure.len() {
                 break Ok(());
             }
-            match self.stream.write(&self.backpressure[written..]) {
+            match self.transport.tcp().write(&self.backpressure[written..]) {
                 Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => written += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Ok(()),
@@ -114,7 +102,7 @@ impl Socket {
     /// Returns true when the peer has closed (or failed) and the socket can go.
     pub(crate) fn discard_input(&mut self, scratch: &mut [u8]) -> bool {
         loop {
-            match self.stream.read(scratch) {
+            match self.transport.tcp().read(scratch) {
                 Ok(0) => return true,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
