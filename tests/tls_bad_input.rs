@@ -41,10 +41,14 @@ fn plaintext_http_gets_an_alert_and_a_close() {
     let server = server(&pki, Duration::from_secs(10));
     let mut good = bystander(&server, &pki);
     let mut raw = TcpStream::connect(server.local_addr()).unwrap();
-    raw.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    raw.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
     let got = read_until_close(&mut raw);
     assert!(is_alert(&got), "expected a TLS alert record, got {got:?}");
-    assert!(!got.windows(4).any(|w| w == b"HTTP"), "no HTTP answer on a TLS port");
+    assert!(
+        !got.windows(4).any(|w| w == b"HTTP"),
+        "no HTTP answer on a TLS port"
+    );
     still_fine(&mut good);
     server.shutdown();
 }

@@ -114,9 +114,11 @@ fn large_bodies_cross_backpressure() {
     assert!(resp.body.iter().all(|&b| b == b'x'));
     // 900 KiB up, in many records.
     let body: Vec<u8> = (0..900 * 1024).map(|i| (i % 251) as u8).collect();
-    let mut request =
-        format!("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n", body.len())
-            .into_bytes();
+    let mut request = format!(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
     request.extend_from_slice(&body);
     let resp = client.send(request).response();
     assert_eq!(resp.body, body);
@@ -130,8 +132,14 @@ fn connection_close_ends_with_close_notify() {
     let mut client = TlsClient::connect(server.local_addr(), "localhost", pki.client_config());
     client.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     let resp = client.response();
-    assert_eq!((resp.status, resp.header("connection")), (200, Some("close")));
-    assert!(client.closed_cleanly(), "expected close_notify before the TCP close");
+    assert_eq!(
+        (resp.status, resp.header("connection")),
+        (200, Some("close"))
+    );
+    assert!(
+        client.closed_cleanly(),
+        "expected close_notify before the TCP close"
+    );
     server.shutdown();
 }
 
@@ -161,9 +169,15 @@ fn plain_and_tls_listeners_serve_one_app() {
     assert_ne!(plain.port(), secure.port());
 
     let mut http = Client::connect(*plain);
-    assert_eq!(http.send(support::get("/")).response().body_str(), "hello over tls");
+    assert_eq!(
+        http.send(support::get("/")).response().body_str(),
+        "hello over tls"
+    );
     let mut https = TlsClient::connect(*secure, "localhost", pki.client_config());
-    assert_eq!(https.send(support::get("/")).response().body_str(), "hello over tls");
+    assert_eq!(
+        https.send(support::get("/")).response().body_str(),
+        "hello over tls"
+    );
     // A TLS client on the plain port fails its handshake; both listeners keep serving.
     assert!(TlsClient::try_connect(*plain, "localhost", pki.client_config()).is_err());
     assert_eq!(http.send(support::get("/")).response().status, 200);
@@ -173,6 +187,8 @@ fn plain_and_tls_listeners_serve_one_app() {
 
 #[test]
 fn tls_listener_without_certificates_is_refused() {
-    let err = App::new().bind_all(&[Listen::tls_addr(loopback())]).unwrap_err();
+    let err = App::new()
+        .bind_all(&[Listen::tls_addr(loopback())])
+        .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }

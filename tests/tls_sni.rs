@@ -32,12 +32,19 @@ fn site() -> Site {
         .add_server_name("*.example.test", wildcard.config.clone())
         .add_server_name("API.example.test", exact.config.clone());
     let server = support::serve(app, 2);
-    Site { pki, default, wildcard, exact, server }
+    Site {
+        pki,
+        default,
+        wildcard,
+        exact,
+        server,
+    }
 }
 
 impl Site {
     fn presented(&self, name: &str) -> rustls::pki_types::CertificateDer<'static> {
-        let mut client = TlsClient::connect(self.server.local_addr(), name, self.pki.client_config());
+        let mut client =
+            TlsClient::connect(self.server.local_addr(), name, self.pki.client_config());
         assert_eq!(client.send(support::get("/")).response().body_str(), "ok");
         client.peer_certificate()
     }
@@ -109,16 +116,31 @@ fn missing_server_name_adds_a_name_on_the_spot() {
 #[test]
 fn names_change_while_serving() {
     let site = site();
-    let names = site.server.server_names().expect("a TLS server has server names");
+    let names = site
+        .server
+        .server_names()
+        .expect("a TLS server has server names");
     let other = site.pki.leaf(&["*.example.test"]);
     names.add("*.example.test", other.config.clone()).unwrap();
     assert_eq!(site.presented("www.example.test"), other.der);
     assert!(names.remove("api.example.test"));
     assert_eq!(site.presented("api.example.test"), other.der);
     assert!(names.remove("*.example.test"));
-    let err = TlsClient::try_connect(site.server.local_addr(), "www.example.test", site.pki.client_config());
-    assert!(err.is_err(), "the default certificate does not cover www.example.test");
-    assert!(names.add("bad..name", other.config).unwrap_err().is_bad_pattern());
+    let err = TlsClient::try_connect(
+        site.server.local_addr(),
+        "www.example.test",
+        site.pki.client_config(),
+    );
+    assert!(
+        err.is_err(),
+        "the default certificate does not cover www.example.test"
+    );
+    assert!(
+        names
+            .add("bad..name", other.config)
+            .unwrap_err()
+            .is_bad_pattern()
+    );
     site.server.shutdown();
 }
 

@@ -125,7 +125,10 @@ impl App {
     /// cannot be created.
     pub fn bind_all(self, listens: &[Listen]) -> io::Result<Server> {
         if listens.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "no address to bind"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no address to bind",
+            ));
         }
         let tls_config = match (&self.server_names, listens.iter().any(Listen::is_tls)) {
             (Some(names), true) => Some(tls::server_config(names)),
@@ -139,7 +142,11 @@ impl App {
         let mut per_loop: Vec<Vec<Listener>> = (0..loops).map(|_| Vec::new()).collect();
         for listen in listens {
             let tls = tls_config.as_ref().filter(|_| listen.tls);
-            for (i, socket) in listen.open(loops, self.config.backlog)?.into_iter().enumerate() {
+            for (i, socket) in listen
+                .open(loops, self.config.backlog)?
+                .into_iter()
+                .enumerate()
+            {
                 per_loop[i].push(Listener {
                     socket,
                     tls: tls.map(Arc::clone),

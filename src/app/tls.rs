@@ -39,7 +39,9 @@ impl App {
     /// # Panics
     /// If `pattern` is not a host name whose labels are letters, digits, `-`, `_` or `*`.
     pub fn add_server_name(mut self, pattern: &str, config: TlsConfig) -> Self {
-        let names = self.server_names.get_or_insert_with(|| ServerNames::new(None));
+        let names = self
+            .server_names
+            .get_or_insert_with(|| ServerNames::new(None));
         if let Err(e) = names.add(pattern, config) {
             panic!("add_server_name({pattern:?}): {e}");
         }
@@ -64,7 +66,9 @@ impl App {
     where
         F: Fn(&str) -> Option<TlsConfig> + Send + Sync + 'static,
     {
-        let names = self.server_names.get_or_insert_with(|| ServerNames::new(None));
+        let names = self
+            .server_names
+            .get_or_insert_with(|| ServerNames::new(None));
         names.set_missing(Arc::new(missing));
         self
     }

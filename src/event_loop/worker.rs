@@ -61,7 +61,10 @@ impl Worker {
         stop: Arc<AtomicBool>,
     ) -> io::Result<(Worker, Arc<Waker>)> {
         if listeners.len() > MAX_LISTENERS {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "too many listeners"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "too many listeners",
+            ));
         }
         let poll = Poll::new()?;
         for (i, listener) in listeners.iter_mut().enumerate() {

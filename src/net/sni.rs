@@ -91,7 +91,9 @@ impl ServerNames {
             Some(entry) => entry.1 = config.certified,
             None => {
                 table.wildcard.push((pattern, config.certified));
-                table.wildcard.sort_by(|(a, _), (b, _)| a.specificity_cmp(b));
+                table
+                    .wildcard
+                    .sort_by(|(a, _), (b, _)| a.specificity_cmp(b));
             }
         }
         Ok(())
@@ -99,7 +101,11 @@ impl ServerNames {
 
     /// Sets the callback asked about names no pattern matches (replacing any earlier one).
     pub(crate) fn set_missing(&self, missing: MissingServerName) {
-        *self.inner.missing.write().unwrap_or_else(PoisonError::into_inner) = Some(missing);
+        *self
+            .inner
+            .missing
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(missing);
     }
 
     /// Stops presenting the certificate added for exactly `pattern`; returns whether there
@@ -137,7 +143,12 @@ impl ServerNames {
                 return Some(Arc::clone(key));
             }
         }
-        let missing = self.inner.missing.read().unwrap_or_else(PoisonError::into_inner).clone();
+        let missing = self
+            .inner
+            .missing
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         if let Some(missing) = missing {
             // Called without the lock held: the callback may itself add or remove names.
             let supplied = catch_unwind(AssertUnwindSafe(|| missing(name))).unwrap_or_else(|_| {
@@ -157,11 +168,17 @@ impl ServerNames {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Table> {
-        self.inner.table.read().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .table
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Table> {
-        self.inner.table.write().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .table
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -173,7 +190,11 @@ impl fmt::Debug for ServerNames {
             .field("exact", &table.exact.keys().collect::<Vec<_>>())
             .field(
                 "wildcard",
-                &table.wildcard.iter().map(|(p, _)| p.text()).collect::<Vec<_>>(),
+                &table
+                    .wildcard
+                    .iter()
+                    .map(|(p, _)| p.text())
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -195,14 +216,19 @@ mod tests {
 
     fn config(name: &str) -> TlsConfig {
         let pair = rcgen::generate_simple_self_signed(vec![name.to_owned()]).unwrap();
-        TlsConfig::from_pem(pair.cert.pem().as_bytes(), pair.signing_key.serialize_pem().as_bytes())
-            .unwrap()
+        TlsConfig::from_pem(
+            pair.cert.pem().as_bytes(),
+            pair.signing_key.serialize_pem().as_bytes(),
+        )
+        .unwrap()
     }
 
     /// Which of `candidates` was selected for `name`, by pointer identity.
     fn chosen(names: &ServerNames, name: Option<&str>, candidates: &[&TlsConfig]) -> Option<usize> {
         let key = names.select(name)?;
-        candidates.iter().position(|c| Arc::ptr_eq(&c.certified, &key))
+        candidates
+            .iter()
+            .position(|c| Arc::ptr_eq(&c.certified, &key))
     }
 
     #[test]
@@ -238,7 +264,9 @@ mod tests {
         let supplied = config("new.test");
         let given = supplied.clone();
         let names = ServerNames::new(None);
-        names.set_missing(Arc::new(move |name| (name == "new.test").then(|| given.clone())));
+        names.set_missing(Arc::new(move |name| {
+            (name == "new.test").then(|| given.clone())
+        }));
         assert!(names.select(Some("other.test")).is_none());
         let key = names.select(Some("new.test")).unwrap();
         assert!(Arc::ptr_eq(&key, &supplied.certified));
@@ -249,7 +277,10 @@ mod tests {
     fn bad_patterns_are_refused() {
         let names = ServerNames::new(None);
         for bad in ["", "a..b", "a*.b", "**.b", ".a.b", "a b.c", "a.b."] {
-            assert!(names.add(bad, config("x")).unwrap_err().is_bad_pattern(), "{bad:?}");
+            assert!(
+                names.add(bad, config("x")).unwrap_err().is_bad_pattern(),
+                "{bad:?}"
+            );
         }
     }
 }

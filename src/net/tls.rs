@@ -84,7 +84,9 @@ impl TlsStream {
                     Ok(0) => return self.ended(filled),
                     Ok(n) => filled += n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return self.ended(filled),
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        return self.ended(filled);
+                    }
                     Err(e) => return Err(e),
                 }
             }

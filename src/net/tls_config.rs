@@ -132,16 +132,22 @@ mod tests {
     #[test]
     fn pem_pair_loads() {
         let pair = generated("localhost");
-        let config = TlsConfig::from_pem(pair.cert.pem().as_bytes(), pair.signing_key.serialize_pem().as_bytes())
-            .unwrap();
+        let config = TlsConfig::from_pem(
+            pair.cert.pem().as_bytes(),
+            pair.signing_key.serialize_pem().as_bytes(),
+        )
+        .unwrap();
         assert_eq!(config.cert_chain().len(), 1);
     }
 
     #[test]
     fn mismatched_key_is_refused() {
         let (a, b) = (generated("a.test"), generated("b.test"));
-        let err = TlsConfig::from_pem(a.cert.pem().as_bytes(), b.signing_key.serialize_pem().as_bytes())
-            .unwrap_err();
+        let err = TlsConfig::from_pem(
+            a.cert.pem().as_bytes(),
+            b.signing_key.serialize_pem().as_bytes(),
+        )
+        .unwrap_err();
         assert!(err.is_key_mismatch(), "{err}");
     }
 
@@ -160,8 +166,8 @@ mod tests {
 
     #[test]
     fn missing_file_names_the_path() {
-        let err = TlsConfig::from_pem_files("/nonexistent/cert.pem", "/nonexistent/key.pem")
-            .unwrap_err();
+        let err =
+            TlsConfig::from_pem_files("/nonexistent/cert.pem", "/nonexistent/key.pem").unwrap_err();
         assert!(err.is_missing_file(), "{err}");
         assert!(err.to_string().contains("/nonexistent/cert.pem"), "{err}");
     }

@@ -41,7 +41,10 @@ impl Pki {
     pub fn leaf(&self, names: &[&str]) -> Leaf {
         let key = KeyPair::generate().unwrap();
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let cert = CertificateParams::new(names).unwrap().signed_by(&key, &self.ca).unwrap();
+        let cert = CertificateParams::new(names)
+            .unwrap()
+            .signed_by(&key, &self.ca)
+            .unwrap();
         let (cert_pem, key_pem) = (cert.pem(), key.serialize_pem());
         let config = TlsConfig::from_pem(cert_pem.as_bytes(), key_pem.as_bytes()).unwrap();
         Leaf {
@@ -94,12 +97,20 @@ impl TlsClient {
         while stream.conn.is_handshaking() {
             stream.conn.complete_io(&mut stream.sock)?;
         }
-        Ok(TlsClient { stream, buf: Vec::new() })
+        Ok(TlsClient {
+            stream,
+            buf: Vec::new(),
+        })
     }
 
     /// The end-entity certificate the server presented.
     pub fn peer_certificate(&self) -> CertificateDer<'static> {
-        self.stream.conn.peer_certificates().expect("a server certificate")[0].clone().into_owned()
+        self.stream
+            .conn
+            .peer_certificates()
+            .expect("a server certificate")[0]
+            .clone()
+            .into_owned()
     }
 
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) -> &mut Self {
@@ -119,9 +130,15 @@ impl TlsClient {
             assert!(Instant::now() < deadline, "no complete response in time");
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
-                Ok(0) => panic!("closed mid-response: {:?}", String::from_utf8_lossy(&self.buf)),
+                Ok(0) => panic!(
+                    "closed mid-response: {:?}",
+                    String::from_utf8_lossy(&self.buf)
+                ),
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) => panic!("read failed: {e}; have {:?}", String::from_utf8_lossy(&self.buf)),
+                Err(e) => panic!(
+                    "read failed: {e}; have {:?}",
+                    String::from_utf8_lossy(&self.buf)
+                ),
             }
         }
     }
@@ -185,9 +202,18 @@ fn parse_response(buf: &[u8]) -> Option<(Response, usize)> {
     let headers = head
         .headers
         .iter()
-        .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+        .map(|h| {
+            (
+                h.name.to_owned(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
         .collect();
-    let mut resp = Response { status: head.code.unwrap(), headers, body: Vec::new() };
+    let mut resp = Response {
+        status: head.code.unwrap(),
+        headers,
+        body: Vec::new(),
+    };
     if let Some(cl) = resp.header("content-length") {
         let cl: usize = cl.parse().unwrap();
         if buf.len() < len + cl {
@@ -196,7 +222,11 @@ fn parse_response(buf: &[u8]) -> Option<(Response, usize)> {
         resp.body = buf[len..len + cl].to_vec();
         return Some((resp, len + cl));
     }
-    assert_eq!(resp.header("transfer-encoding"), Some("chunked"), "unframed response");
+    assert_eq!(
+        resp.header("transfer-encoding"),
+        Some("chunked"),
+        "unframed response"
+    );
     let mut pos = len;
     loop {
         let line_end = pos + buf[pos..].windows(2).position(|w| w == b"\r\n")?;
