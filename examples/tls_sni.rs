@@ -28,7 +28,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  curl -k --resolve www.example.test:{port}:127.0.0.1 https://www.example.test:{port}/"
     );
     println!(
-        "  curl -kv --resolve www.example.test:{port}:127.0.0.1 https://www.example.test:{port}/ 2>&1 | grep subject"
+        "  openssl s_client -servername www.example.test -connect 127.0.0.1:{port} </dev/null \\
+         | openssl x509 -noout -ext subjectAltName"
     );
 
     App::tls(default)
