@@ -30,22 +30,24 @@ pub(crate) struct Shared {
 impl Dispatch for Shared {
     fn dispatch(&self, head: &Head<'_, '_>, remote: SocketAddr, res: &mut HttpResponse<'_>) {
         let mut params = Params::new();
-        let handled = self.router.route(head.method, head.path, &mut params, |id, params| {
-            let route = &self.routes[id as usize];
-            let mut req = HttpRequest::new(head, params, &route.param_names, remote);
-            let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(res, &mut req)));
-            match outcome {
-                Ok(Ok(())) => !req.is_yielded(),
-                Ok(Err(error)) => {
-                    handler_failed(res, &error);
-                    true
+        let handled = self
+            .router
+            .route(head.method, head.path, &mut params, |id, params| {
+                let route = &self.routes[id as usize];
+                let mut req = HttpRequest::new(head, params, &route.param_names, remote);
+                let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(res, &mut req)));
+                match outcome {
+                    Ok(Ok(())) => !req.is_yielded(),
+                    Ok(Err(error)) => {
+                        handler_failed(res, &error);
+                        true
+                    }
+                    Err(panic) => {
+                        handler_panicked(res, panic.as_ref());
+                        true
+                    }
                 }
-                Err(panic) => {
-                    handler_panicked(res, panic.as_ref());
-                    true
-                }
-            }
-        });
+            });
         if !handled && !res.has_responded() {
             self.fallback(head.path, res);
         }

@@ -121,7 +121,8 @@ impl<'a> HttpResponse<'a> {
                 self.finish_fields(None);
                 self.state.phase = Phase::UntilClose;
             } else {
-                self.out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+                self.out
+                    .extend_from_slice(b"Transfer-Encoding: chunked\r\n");
                 self.finish_fields(None);
                 self.state.phase = Phase::Chunked;
             }
