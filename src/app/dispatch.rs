@@ -30,24 +30,26 @@ pub(crate) struct Shared {
 impl Dispatch for Shared {
     fn dispatch(&self, head: &Head<'_, '_>, remote: SocketAddr, res: &mut HttpResponse<'_>) {
         let mut params = Params::new();
-        let handled = self.router.route(head.method, head.path, &mut params, |id, params| {
-            let route = &self.routes[id as usize];
-            let mut req = HttpRequest::new(head, params, &route.param_names, remote);
-            let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(res, &mut req)));
-            match outcome {
-                Ok(Ok(())) => !req.is_yielded(),
-                Ok(Err(error)) => {
-                    handler_failed(res, &error);
-                    true
+        let handled = self
+            .router
+            .route(head.method, head.path, &mut params, |id, params| {
+                let route = &self.routes[id as usize];
+                let mut req = HttpRequest::new(head, params, &route.param_names, remote);
+                let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(res, &mut req)));
+                match outcome {
+                    Ok(Ok(())) => !req.is_yielded(),
+                    Ok(Err(error)) => {
+                        handler_failed(res, &error);
+                        true
+                    }
+                    Err(panic) => {
+                        handler_panicked(res, panic.as_ref());
+                        true
+                    }
                 }
-                Err(panic) => {
-                    handler_panicked(res, panic.as_ref());
-                    true
-                }
-            }
-        });
+            });
         if !handled && !res.has_responded() {
-            self.fallback(head.path, res);
+            self.fallback(head.method, head.path, res);
         }
     }
 
@@ -55,24 +57,31 @@ impl Dispatch for Shared {
         log::error!("handler returned without answering; sending 500");
         internal_error(res);
     }
+
+    fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send)) {
+        handler_panicked(res, panic);
+    }
 }
 
 impl Shared {
-    /// No route answered: `405` with `Allow` when other methods have routes for this path,
-    /// else `404` (RFC 9110 sections 15.5.5-6).
-    fn fallback(&self, path: &str, res: &mut HttpResponse<'_>) {
-        let mut allow = String::new();
+    /// No route answered: `405` with `Allow` when only other methods have routes for this
+    /// path, else `404` (RFC 9110 sections 15.5.5-6). Routes of the request's own method
+    /// that all yielded make it a 404.
+    fn fallback(&self, method: &str, path: &str, res: &mut HttpResponse<'_>) {
+        let mut allowed: Vec<String> = Vec::new();
         if !self.router.any_matches(path) {
-            self.router.allowed_methods(path, |method| {
-                if !allow.is_empty() {
-                    allow.push_str(", ");
-                }
-                allow.push_str(method);
-                if method == "GET" {
-                    allow.push_str(", HEAD");
-                }
-            });
+            self.router
+                .allowed_methods(path, |m| allowed.push(m.to_owned()));
         }
+        if allowed.iter().any(|m| m == "GET") && !allowed.iter().any(|m| m == "HEAD") {
+            allowed.push("HEAD".to_owned());
+        }
+        let own = |m: &str| m == method || method == "HEAD" && m == "GET";
+        let allow = if allowed.iter().any(|m| own(m)) {
+            String::new()
+        } else {
+            allowed.join(", ")
+        };
         if allow.is_empty() {
             res.write_status("404 Not Found").end("Not Found");
         } else {

@@ -62,15 +62,16 @@ pub(crate) fn parse_head<'h, 'b>(
         Err(httparse::Error::Version) => return Err(version_error(buf)),
         Err(_) => return Err(ProtoError::BadRequest),
     };
-    if len > config.max_head_bytes {
-        return Err(ProtoError::HeaderFieldsTooLarge);
-    }
     let (Some(method), Some(target), Some(minor_version)) = (req.method, req.path, req.version)
     else {
         return Err(ProtoError::BadRequest);
     };
+    // The target is judged first: an over-long one is 414 even if it also overflows the head.
     if target.len() > config.max_request_target_bytes {
         return Err(ProtoError::UriTooLong);
+    }
+    if len > config.max_head_bytes {
+        return Err(ProtoError::HeaderFieldsTooLarge);
     }
     let headers: &'h [httparse::Header<'b>] = req.headers;
     let fields = scan_fields(headers, minor_version)?;
@@ -96,7 +97,17 @@ fn partial<T>(buf: &[u8], config: &Config) -> Result<Option<T>, ProtoError> {
         None if buf.len() > config.max_request_target_bytes.max(config.max_head_bytes) => {
             Err(ProtoError::UriTooLong)
         }
-        Some(_) if buf.len() > config.max_head_bytes => Err(ProtoError::HeaderFieldsTooLarge),
+        Some(end) if buf.len() > config.max_head_bytes => {
+            let target_len = buf[..end]
+                .split(|&b| b == b' ')
+                .nth(1)
+                .map_or(0, <[u8]>::len);
+            if target_len > config.max_request_target_bytes {
+                Err(ProtoError::UriTooLong)
+            } else {
+                Err(ProtoError::HeaderFieldsTooLarge)
+            }
+        }
         _ => Ok(None),
     }
 }
@@ -105,7 +116,12 @@ fn partial<T>(buf: &[u8], config: &Config) -> Result<Option<T>, ProtoError> {
 fn version_error(buf: &[u8]) -> ProtoError {
     let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let version = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(_method), Some(_target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return ProtoError::BadRequest;
+    };
     match version {
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
@@ -207,7 +223,11 @@ fn scan_fields(headers: &[httparse::Header<'_>], minor_version: u8) -> Result<Fi
         (false, Some(0) | None) => BodyFraming::None,
         (false, Some(n)) => BodyFraming::Length(n),
     };
-    let keep_alive = if minor_version == 1 { !conn_close } else { conn_keep_alive && !conn_close };
+    let keep_alive = if minor_version == 1 {
+        !conn_close
+    } else {
+        conn_keep_alive && !conn_close
+    };
     Ok(Fields {
         framing,
         keep_alive,
@@ -233,8 +253,14 @@ fn parse_content_length(value: &[u8]) -> Result<u64, ProtoError> {
 
 /// Strips optional whitespace (SP / HTAB) from both ends.
 fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(start, |e| e + 1);
+    let start = v
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |e| e + 1);
     &v[start..end]
 }
 
@@ -246,7 +272,14 @@ mod tests {
         let mut slots = [const { MaybeUninit::uninit() }; 100];
         let config = Config::default();
         parse_head(raw, &mut slots, &config).map(|h| {
-            h.map(|h| (h.path.to_owned(), h.query.to_owned(), h.framing, h.keep_alive))
+            h.map(|h| {
+                (
+                    h.path.to_owned(),
+                    h.query.to_owned(),
+                    h.framing,
+                    h.keep_alive,
+                )
+            })
         })
     }
 
@@ -303,8 +336,18 @@ mod tests {
     #[test]
     fn http10_closes_unless_keep_alive() {
         assert!(!parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().unwrap().3);
-        assert!(parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap().unwrap().3);
-        assert!(!parse(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").unwrap().unwrap().3);
+        assert!(
+            parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .3
+        );
+        assert!(
+            !parse(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .3
+        );
     }
 
     #[test]

@@ -123,8 +123,8 @@ impl TlsClient {
     pub fn response(&mut self) -> Response {
         let deadline = Instant::now() + DEADLINE;
         loop {
-            if let Some((resp, used)) = parse_response(&self.buf) {
-                self.buf.drain(..used);
+            if let Some((mut resp, used)) = parse_response(&self.buf) {
+                resp.raw = self.buf.drain(..used).collect();
                 return resp;
             }
             assert!(Instant::now() < deadline, "no complete response in time");
@@ -213,6 +213,7 @@ fn parse_response(buf: &[u8]) -> Option<(Response, usize)> {
         status: head.code.unwrap(),
         headers,
         body: Vec::new(),
+        raw: Vec::new(),
     };
     if let Some(cl) = resp.header("content-length") {
         let cl: usize = cl.parse().unwrap();
