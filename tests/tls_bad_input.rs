@@ -3,14 +3,13 @@
 //! and a well-behaved client served beside it loses nothing.
 
 mod support;
-#[path = "support/tls.rs"]
-mod tls;
 
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
-use tls::{Pki, TlsClient, client_hello, is_alert, read_until_close};
+use support::tls::{Pki, TlsClient, client_hello, is_alert, read_until_close};
 use uweb::{App, Config, Server};
 
 fn server(pki: &Pki, header_read_timeout: Duration) -> Server {
@@ -21,7 +20,7 @@ fn server(pki: &Pki, header_read_timeout: Duration) -> Server {
     let app = App::tls(pki.leaf(&["localhost"]).config)
         .config(config)
         .get("/", |res, _req| res.end("fine"));
-    support::serve(app, 1)
+    support::tls::serve(app, 1)
 }
 
 /// A TLS client mid-conversation, to check it is unaffected.
@@ -86,6 +85,41 @@ fn truncated_client_hello_then_eof_is_closed() {
     let got = read_until_close(&mut raw);
     assert!(got.is_empty() || is_alert(&got), "{got:?}");
     still_fine(&mut good);
+    server.shutdown();
+}
+
+#[test]
+fn truncated_client_hello_and_fin_in_one_event_are_noticed() {
+    // The loop is held in a handler while half a ClientHello and the FIN arrive, so it sees
+    // both in one readiness event; it must still notice the end at once (the header-read
+    // timeout is far beyond the test deadline).
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (started_tx, release_rx) = (Mutex::new(started_tx), Mutex::new(release_rx));
+    let pki = Pki::new();
+    let mut config = Config::default();
+    config.header_read_timeout = Duration::from_secs(600);
+    let app = App::tls(pki.leaf(&["localhost"]).config)
+        .config(config)
+        .get("/hold", move |res, _req| {
+            let _ = started_tx.lock().unwrap().send(());
+            let _ = release_rx.lock().unwrap().recv_timeout(support::DEADLINE);
+            res.end("held");
+        });
+    let server = support::tls::serve(app, 1);
+    let mut holder = TlsClient::connect(server.local_addr(), "localhost", pki.client_config());
+    holder.send(support::get("/hold"));
+    started_rx
+        .recv_timeout(support::DEADLINE)
+        .expect("handler started");
+    let hello = client_hello(pki.client_config(), "localhost");
+    let mut raw = TcpStream::connect(server.local_addr()).unwrap();
+    raw.write_all(&hello[..hello.len() / 2]).unwrap();
+    raw.shutdown(Shutdown::Write).unwrap();
+    release_tx.send(()).unwrap();
+    assert_eq!(holder.response().body_str(), "held");
+    let got = read_until_close(&mut raw);
+    assert!(got.is_empty() || is_alert(&got), "{got:?}");
     server.shutdown();
 }
 

@@ -3,13 +3,11 @@
 //! a TLS listener serving one app.
 
 mod support;
-#[path = "support/tls.rs"]
-mod tls;
 
 use std::net::SocketAddr;
 
 use support::Client;
-use tls::{Pki, TlsClient};
+use support::tls::{Pki, TlsClient};
 use uweb::{App, Listen, Server};
 
 fn routes(app: App) -> App {
@@ -33,7 +31,7 @@ fn routes(app: App) -> App {
 
 fn tls_server(pki: &Pki) -> Server {
     let leaf = pki.leaf(&["localhost"]);
-    support::serve(routes(App::tls(leaf.config)), 2)
+    support::tls::serve(routes(App::tls(leaf.config)), 2)
 }
 
 fn loopback() -> SocketAddr {
@@ -168,7 +166,7 @@ fn plain_and_tls_listeners_serve_one_app() {
     };
     assert_ne!(plain.port(), secure.port());
 
-    let mut http = Client::connect(*plain);
+    let mut http = Client::from_stream(std::net::TcpStream::connect(plain).unwrap());
     assert_eq!(
         http.send(support::get("/")).response().body_str(),
         "hello over tls"

@@ -4,13 +4,11 @@
 //! tests compare the presented certificate with the one expected.
 
 mod support;
-#[path = "support/tls.rs"]
-mod tls;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tls::{Leaf, Pki, TlsClient};
+use support::tls::{Leaf, Pki, TlsClient};
 use uweb::{App, Server};
 
 struct Site {
@@ -31,7 +29,7 @@ fn site() -> Site {
         .get("/", |res, _req| res.end("ok"))
         .add_server_name("*.example.test", wildcard.config.clone())
         .add_server_name("API.example.test", exact.config.clone());
-    let server = support::serve(app, 2);
+    let server = support::tls::serve(app, 2);
     Site {
         pki,
         default,
@@ -92,7 +90,7 @@ fn missing_server_name_adds_a_name_on_the_spot() {
             counter.fetch_add(1, Ordering::SeqCst);
             (name == "late.test").then(|| supplied.clone())
         });
-    let server = support::serve(app, 2);
+    let server = support::tls::serve(app, 2);
     let config = pki.client_config();
 
     let client = TlsClient::connect(server.local_addr(), "late.test", config.clone());
@@ -151,7 +149,7 @@ fn no_certificate_at_all_fails_the_handshake_with_an_alert() {
     let app = App::new()
         .get("/", |res, _req| res.end("ok"))
         .add_server_name("only.test", only.config.clone());
-    let server = support::serve(app, 1);
+    let server = support::tls::serve(app, 1);
     let err = TlsClient::try_connect(server.local_addr(), "other.test", pki.client_config())
         .err()
         .expect("no certificate for other.test");

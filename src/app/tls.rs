@@ -25,9 +25,19 @@ impl App {
     /// }
     /// ```
     pub fn tls(config: TlsConfig) -> App {
-        let mut app = App::new();
-        app.server_names = Some(ServerNames::new(Some(config)));
-        app
+        App::new().default_certificate(config)
+    }
+
+    /// Sets (or replaces) the default certificate: the one presented when no
+    /// [`add_server_name`](Self::add_server_name) pattern matches the client's SNI name, or
+    /// when it sends none. `App::tls(c)` is `App::new().default_certificate(c)`: from then on
+    /// [`listen`](Self::listen) and [`bind`](Self::bind) serve HTTPS.
+    pub fn default_certificate(mut self, config: TlsConfig) -> Self {
+        match &self.server_names {
+            Some(names) => names.set_default(config),
+            None => self.server_names = Some(ServerNames::new(Some(config))),
+        }
+        self
     }
 
     /// Presents `config`'s certificate to TLS clients whose SNI name (RFC 6066 section 3)

@@ -99,6 +99,12 @@ impl ServerNames {
         Ok(())
     }
 
+    /// Presents `config`'s certificate to clients whose name matches no pattern (and to
+    /// clients that send no SNI name), replacing the previous default.
+    pub fn set_default(&self, config: TlsConfig) {
+        self.write().default = Some(config.certified);
+    }
+
     /// Sets the callback asked about names no pattern matches (replacing any earlier one).
     pub(crate) fn set_missing(&self, missing: MissingServerName) {
         *self

@@ -15,7 +15,8 @@ use super::sni::{Resolver, ServerNames};
 const PLAINTEXT_HEADROOM: usize = 20 * 1024;
 
 /// The rustls server configuration every TLS listener of an app shares: certificates chosen
-/// by `names` for each handshake, ALPN `http/1.1` (RFC 7301), TLS 1.2 and 1.3 with the
+/// by `names` for each handshake, ALPN `http/1.1` then `http/1.0` (RFC 7301; a client
+/// offering only `h2` is refused with `no_application_protocol`), TLS 1.2 and 1.3 with the
 /// `ring` provider's safe defaults.
 pub(crate) fn server_config(names: &ServerNames) -> Arc<ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -24,7 +25,8 @@ pub(crate) fn server_config(names: &ServerNames) -> Arc<ServerConfig> {
         .expect("the ring provider supports the default protocol versions")
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(Resolver(names.clone())));
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTP/1.0 clients (`curl --http1.0`) offer only `http/1.0`, which this server speaks too.
+    config.alpn_protocols = vec![b"http/1.1".to_vec(), b"http/1.0".to_vec()];
     Arc::new(config)
 }
 
@@ -94,19 +96,22 @@ impl TlsStream {
             if room < PLAINTEXT_HEADROOM + 1 {
                 return Ok(filled);
             }
-            if self.drained {
-                return if filled > 0 {
-                    Ok(filled)
-                } else {
-                    Err(io::ErrorKind::WouldBlock.into())
-                };
+            // A short read emptied the kernel buffer: hand out what we have and let the
+            // caller skip the read that would block. With nothing to hand out, read once more:
+            // a FIN that came with the bytes only shows as a read of 0, and the caller cannot
+            // tell "nothing yet" from "ended" otherwise.
+            if self.drained && filled > 0 {
+                return Ok(filled);
             }
             let want = (room - PLAINTEXT_HEADROOM).min(scratch.len());
             let n = match self.tcp.read(&mut scratch[..want]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.drained = true;
-                    continue;
+                    return match filled {
+                        0 => Err(e),
+                        _ => Ok(filled),
+                    };
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),

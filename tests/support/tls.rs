@@ -11,9 +11,15 @@ use std::time::{Duration, Instant};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
-use uweb::TlsConfig;
+use uweb::{App, Server, TlsConfig};
 
-use crate::support::{DEADLINE, Response};
+use super::{DEADLINE, Response};
+
+/// Starts `app` (which has its own certificates) on an ephemeral loopback port, whether or
+/// not the plain suites run over TLS.
+pub fn serve(app: App, threads: usize) -> Server {
+    app.threads(threads).bind("127.0.0.1:0").expect("bind")
+}
 
 /// A test certificate authority.
 pub struct Pki {
