@@ -17,6 +17,26 @@ use super::tls_error::{Kind, TlsError};
 /// Cheap to clone (the parsed key is shared). Built with
 /// [`from_pem_files`](Self::from_pem_files), [`from_pem`](Self::from_pem) or
 /// [`from_der`](Self::from_der); each checks that the key matches the end-entity certificate.
+///
+/// ```
+/// use uweb::TlsConfig;
+///
+/// // A throw-away self-signed certificate (rcgen); real ones come from files.
+/// let site = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+/// let other = rcgen::generate_simple_self_signed(vec!["other".to_owned()]).unwrap();
+/// let (cert, key) = (site.cert.pem(), site.signing_key.serialize_pem());
+///
+/// let config = TlsConfig::from_pem(cert.as_bytes(), key.as_bytes()).unwrap();
+/// assert_eq!(config.cert_chain().len(), 1);
+///
+/// let wrong_key = other.signing_key.serialize_pem();
+/// let err = TlsConfig::from_pem(cert.as_bytes(), wrong_key.as_bytes()).unwrap_err();
+/// assert!(err.is_key_mismatch());
+///
+/// let err = TlsConfig::from_pem_files("missing.pem", "missing.key").unwrap_err();
+/// assert!(err.is_missing_file());
+/// assert!(err.to_string().contains("missing.pem"));
+/// ```
 #[derive(Clone)]
 pub struct TlsConfig {
     pub(crate) certified: Arc<CertifiedKey>,
