@@ -7,8 +7,8 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
-pub(crate) use dispatch::Shared;
 use dispatch::Route;
+pub(crate) use dispatch::Shared;
 pub use handler::{BoxError, HandlerReturn};
 
 use crate::config::Config;
@@ -166,6 +166,18 @@ impl App {
             config: self.config,
         });
         Server::start(listeners, shared)
+    }
+}
+
+#[cfg(feature = "internals")]
+impl App {
+    /// The routing table `start` hands the loops, for `crate::internals`.
+    pub(crate) fn into_shared(self) -> Shared {
+        Shared {
+            router: self.router,
+            routes: self.routes,
+            config: self.config,
+        }
     }
 }
 
