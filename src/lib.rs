@@ -52,10 +52,10 @@ mod app;
 mod config;
 mod event_loop;
 mod http;
-mod net;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals;
+mod net;
 mod router;
 
 pub use app::{App, BoxError, HandlerReturn, Listen};

@@ -5,8 +5,8 @@ mod handler;
 mod listen;
 mod tls;
 
-pub(crate) use dispatch::Shared;
 use dispatch::Route;
+pub(crate) use dispatch::Shared;
 pub use handler::{BoxError, HandlerReturn};
 pub use listen::Listen;
 
@@ -131,6 +131,18 @@ impl App {
             param_names: param_names(pattern),
         });
         self
+    }
+}
+
+#[cfg(feature = "internals")]
+impl App {
+    /// The routing table `start` hands the loops, for `crate::internals`.
+    pub(crate) fn into_shared(self) -> Shared {
+        Shared {
+            router: self.router,
+            routes: self.routes,
+            config: self.config,
+        }
     }
 }
 
