@@ -268,7 +268,10 @@ impl Worker {
             if socket.timer == Timer::HeadRead {
                 (Timer::HeadRead, socket.deadline)
             } else {
-                (Timer::HeadRead, deadline(self.now, config.header_read_timeout))
+                (
+                    Timer::HeadRead,
+                    deadline(self.now, config.header_read_timeout),
+                )
             }
         } else {
             (Timer::Off, u32::MAX)
@@ -328,7 +331,8 @@ impl Worker {
 /// The loop second by which `timeout` has surely passed (the clock is coarse, so round up).
 fn deadline(now: u32, timeout: Duration) -> u32 {
     let secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
-    now.saturating_add(u32::try_from(secs).unwrap_or(u32::MAX)).saturating_add(1)
+    now.saturating_add(u32::try_from(secs).unwrap_or(u32::MAX))
+        .saturating_add(1)
 }
 
 /// Offers received bytes to the protocol; keeps what it does not consume in the stash.

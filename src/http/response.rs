@@ -121,7 +121,8 @@ impl<'a> HttpResponse<'a> {
                 self.finish_fields(None);
                 self.state.phase = Phase::UntilClose;
             } else {
-                self.out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+                self.out
+                    .extend_from_slice(b"Transfer-Encoding: chunked\r\n");
                 self.finish_fields(None);
                 self.state.phase = Phase::Chunked;
             }
@@ -205,6 +206,11 @@ impl<'a> HttpResponse<'a> {
     /// Whether the response has been completed ([`end`](Self::end) or similar was called).
     pub fn has_responded(&self) -> bool {
         self.state.phase == Phase::Ended
+    }
+
+    /// Whether an `on_data` callback waits for the request body (the answer comes later).
+    pub(crate) fn awaits_body(&self) -> bool {
+        self.state.on_data.is_some()
     }
 
     /// Whether nothing of this response has been written yet.
