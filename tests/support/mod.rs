@@ -58,6 +58,25 @@ impl Client {
         }
     }
 
+    /// Reads the response to a `HEAD` request: the head only, whatever `Content-Length` says
+    /// (RFC 9110 section 9.3.2).
+    pub fn head_response(&mut self) -> Response {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some((status, headers, used)) = Response::head(&self.buf) {
+                self.buf.drain(..used);
+                return Response { status, headers, body: Vec::new() };
+            }
+            assert!(Instant::now() < deadline, "no complete response head in time");
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => panic!("connection closed before a response head"),
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+    }
+
     /// True when the server closes the connection (EOF or reset) before the deadline,
     /// discarding anything else it sends.
     pub fn is_closed(&mut self) -> bool {
@@ -159,4 +178,23 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// `GET path` with a Host field, as bytes.
 pub fn get(path: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n")
+}
+
+/// `method path` as HTTP/1.1 bytes with `fields` (name, value); `Host: test` unless a Host
+/// field is given.
+pub fn request(method: &str, path: &str, fields: &[(&str, &str)]) -> String {
+    let mut out = format!("{method} {path} HTTP/1.1\r\n");
+    if !fields.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        out.push_str("Host: test\r\n");
+    }
+    for (name, value) in fields {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    out
+}
+
+/// Sends one request on a fresh connection and reads its response.
+pub fn fetch(addr: SocketAddr, bytes: impl AsRef<[u8]>) -> Response {
+    Client::connect(addr).send(bytes).response()
 }
