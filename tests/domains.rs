@@ -45,9 +45,24 @@ fn host_selects_the_domain_router() {
     let server = serve(app(), 1);
     let mut client = Client::connect(server.local_addr());
     let cases: &[(&str, &str, u16, &str)] = &[
-        ("www.example.test", "/", 200, "wild example.test app-wide=true"),
-        ("WWW.Example.TEST:8080", "/", 200, "wild example.test app-wide=true"),
-        ("www.example.test.", "/", 200, "wild example.test app-wide=true"),
+        (
+            "www.example.test",
+            "/",
+            200,
+            "wild example.test app-wide=true",
+        ),
+        (
+            "WWW.Example.TEST:8080",
+            "/",
+            200,
+            "wild example.test app-wide=true",
+        ),
+        (
+            "www.example.test.",
+            "/",
+            200,
+            "wild example.test app-wide=true",
+        ),
         ("www.example.test", "/more", 200, "more"),
         // exact labels before `*`
         ("api.example.test", "/", 200, "api"),
@@ -67,8 +82,14 @@ fn host_selects_the_domain_router() {
         ("api.example.test", "/more", 404, "Not Found"),
     ];
     for (host, path, status, body) in cases {
-        let res = client.send(request("GET", path, &[("Host", host)])).response();
-        assert_eq!((res.status, res.body_str()), (*status, *body), "{host} {path}");
+        let res = client
+            .send(request("GET", path, &[("Host", host)]))
+            .response();
+        assert_eq!(
+            (res.status, res.body_str()),
+            (*status, *body),
+            "{host} {path}"
+        );
     }
     server.shutdown();
 }

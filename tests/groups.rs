@@ -50,7 +50,10 @@ fn prefixes_concatenate_and_nest() {
     let app = App::new()
         .nest("/api", api)
         .include(about)
-        .nest("/", Router::new().get("/slash", |res, _req| res.end("slash")))
+        .nest(
+            "/",
+            Router::new().get("/slash", |res, _req| res.end("slash")),
+        )
         .get("/", |res, _req| res.end("home"));
     let server = serve(app, 1);
     let addr = server.local_addr();
@@ -132,7 +135,10 @@ fn middleware_short_circuits_with_401_or_hands_the_user_to_the_handler() {
         })
         .get("/me", move |res, req| {
             c.fetch_add(1, Ordering::SeqCst);
-            let user = req.extensions().get::<User>().expect("user from middleware");
+            let user = req
+                .extensions()
+                .get::<User>()
+                .expect("user from middleware");
             let trace = &req.extensions().get::<Trace>().unwrap().0;
             res.end(format!("{} {trace:?}", user.name));
         });
@@ -143,7 +149,11 @@ fn middleware_short_circuits_with_401_or_hands_the_user_to_the_handler() {
     assert_eq!((res.status, res.body_str()), (401, "Unauthorized"));
     assert_eq!(res.header("www-authenticate"), Some("Bearer"));
     assert_eq!(calls.load(Ordering::SeqCst), 0, "handler must not run");
-    assert_eq!(hooks.load(Ordering::SeqCst), 1, "after hooks run on a short-circuit");
+    assert_eq!(
+        hooks.load(Ordering::SeqCst),
+        1,
+        "after hooks run on a short-circuit"
+    );
 
     let authorized = request("GET", "/api/me", &[("Authorization", "Bearer ada")]);
     let res = client.send(&authorized).response();
