@@ -319,7 +319,10 @@ impl Worker {
         let idle: Vec<usize> = self
             .sockets
             .iter()
-            .filter(|(_, s)| s.http.is_idle() && s.stash.is_empty() && s.backpressure.is_empty())
+            .filter(|(_, s)| {
+                s.timer == Timer::Linger
+                    || s.http.is_idle() && s.stash.is_empty() && s.backpressure.is_empty()
+            })
             .map(|(key, _)| key)
             .collect();
         for key in idle {
