@@ -45,7 +45,9 @@ fn prefixes_concatenate_and_nest() {
     let api = Router::new()
         .nest("/v1", v1)
         .nest("/orgs/:org", repos)
-        .get("/health", |res, _req| res.end("healthy"));
+        .get("/health", |res, _req| res.end("healthy"))
+        // A HEAD route too: `Allow` still lists HEAD once.
+        .head("/health", |res, _req| res.end_without_body(Some(7)));
     let about = Router::new().get("/about", |res, _req| res.end("about"));
     let app = App::new()
         .nest("/api", api)
