@@ -127,6 +127,7 @@ fn describe(err: &HandlerError, url: Option<&str>) -> String {
         Stage::Middleware => "middleware",
         Stage::Handler => "handler",
         Stage::After => "after",
+        Stage::OnData => "on_data",
         _ => "?",
     };
     format!(
@@ -299,5 +300,40 @@ fn unanswered_after_the_body_reaches_the_handler_without_a_request() {
     let res = client.response();
     assert_eq!((res.status, res.body_str()), (500, "forgot"));
     assert_eq!(*seen.lock().unwrap(), ["unanswered handler - \"\" -"]);
+    server.shutdown();
+}
+
+#[test]
+fn on_data_panics_reach_the_error_handler() {
+    let seen: Seen = Arc::default();
+    let log = Arc::clone(&seen);
+    let app = App::new()
+        .post("/upload", |res, _req| {
+            res.on_data(|_res, _chunk, last| {
+                if last {
+                    boom("body reader blew up");
+                }
+            });
+        })
+        .get("/ok", |res, _req| res.end("ok"))
+        .on_error(move |err, res, req| {
+            log.lock()
+                .unwrap()
+                .push(describe(err, req.map(|r| r.url())));
+            if let Some(res) = res {
+                res.write_status("500 Internal Server Error")
+                    .end("body failed");
+            }
+        });
+    let server = serve(app, 1);
+    let mut client = Client::connect(server.local_addr());
+    client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
+    let res = client.response();
+    assert_eq!((res.status, res.body_str()), (500, "body failed"));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["panic on_data - \"body reader blew up\" -"]
+    );
+    assert_eq!(client.send(get("/ok")).response().body_str(), "ok");
     server.shutdown();
 }

@@ -3,6 +3,7 @@
 //! fall-through, each route's middleware chain, then the built-in 404/405 fallback; errors
 //! and panics go to the error handler.
 
+use std::any::Any;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -48,7 +49,7 @@ impl Dispatch for Shared {
                 handled
             });
         if !handled && !res.has_responded() {
-            table.fallback(head.path, res);
+            table.fallback(head.method, head.path, res);
         }
     }
 
@@ -59,6 +60,11 @@ impl Dispatch for Shared {
             res,
             None,
         );
+    }
+
+    fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send)) {
+        let error = HandlerError::panic(panic, Stage::OnData, None);
+        report(self.on_error.as_ref(), &error, res, None);
     }
 }
 
@@ -143,27 +149,24 @@ impl Shared {
 }
 
 impl Table {
-    /// No route answered: `405` with `Allow` when other methods have routes for this path,
-    /// else `404` (RFC 9110 sections 15.5.5-6).
-    fn fallback(&self, path: &str, res: &mut HttpResponse<'_>) {
-        let mut allow = String::new();
+    /// No route answered: `405` with `Allow` when only other methods have routes for this
+    /// path, else `404` (RFC 9110 sections 15.5.5-6). Routes of the request's own method
+    /// that all yielded make it a 404.
+    fn fallback(&self, method: &str, path: &str, res: &mut HttpResponse<'_>) {
+        let mut allowed: Vec<String> = Vec::new();
         if !self.tree.any_matches(path) {
-            let mut head = false;
-            self.tree.allowed_methods(path, |method| {
-                // `HEAD` is served by `GET` routes too: list it once, after `GET`.
-                if method == "HEAD" && head {
-                    return;
-                }
-                if !allow.is_empty() {
-                    allow.push_str(", ");
-                }
-                allow.push_str(method);
-                if method == "GET" {
-                    allow.push_str(", HEAD");
-                    head = true;
-                }
-            });
+            self.tree
+                .allowed_methods(path, |m| allowed.push(m.to_owned()));
         }
+        if allowed.iter().any(|m| m == "GET") && !allowed.iter().any(|m| m == "HEAD") {
+            allowed.push("HEAD".to_owned());
+        }
+        let own = |m: &str| m == method || method == "HEAD" && m == "GET";
+        let allow = if allowed.iter().any(|m| own(m)) {
+            String::new()
+        } else {
+            allowed.join(", ")
+        };
         if allow.is_empty() {
             res.write_status("404 Not Found").end("Not Found");
         } else {

@@ -44,6 +44,9 @@ pub enum Stage {
     Handler,
     /// A hook running after the handler ([`Router::after`](crate::Router::after)).
     After,
+    /// The handler's [`on_data`](crate::HttpResponse::on_data) callback, reading the body
+    /// after the handler returned (the route and request are gone by then).
+    OnData,
 }
 
 impl HandlerError {
@@ -107,6 +110,7 @@ impl fmt::Display for HandlerError {
             Stage::Middleware => "middleware",
             Stage::Handler => "handler",
             Stage::After => "after hook",
+            Stage::OnData => "on_data callback",
         };
         match &self.0.kind {
             Kind::Panic(message) => write!(f, "{stage} panicked: {message}")?,
