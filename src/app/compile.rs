@@ -172,6 +172,36 @@ mod tests {
     }
 
     #[test]
+    fn nested_groups_compile_to_the_same_tree_as_flat_routes() {
+        let patterns = ["/users", "/users/:id", "/files/*", ""];
+        // Flat: every full pattern, level by level.
+        let mut flat = Router::new();
+        let mut prefix = String::new();
+        for level in ["/api", "/v1", "/admin"] {
+            prefix.push_str(level);
+            for p in patterns {
+                flat = flat.get(&format!("{prefix}{p}"), |_, _| ());
+            }
+        }
+        // Grouped: the same routes as 3 nested groups, with middleware.
+        let group = || {
+            patterns
+                .iter()
+                .fold(Router::new().middleware(|_, _| ()), |r, p| {
+                    r.get(p, |_, _| ())
+                })
+        };
+        let grouped =
+            Router::new().nest("/api", group().nest("/v1", group().nest("/admin", group())));
+        let flat = compile(flat, &Chain::default());
+        let grouped = compile(grouped, &Chain::default());
+        // Same tree, same handler ids: lookup does exactly the same work.
+        assert_eq!(format!("{:?}", flat.tree), format!("{:?}", grouped.tree));
+        assert_eq!(grouped.routes.len(), 12);
+        assert_eq!(grouped.routes[11].before.len(), 3);
+    }
+
+    #[test]
     #[should_panic(expected = "duplicate parameter name \"id\"")]
     fn duplicate_param_across_prefix_panics() {
         let r = Router::new().nest("/u/:id", Router::new().get("/p/:id", |_, _| ()));
