@@ -10,6 +10,7 @@
 //! `cargo bench --features internals --bench router_groups`
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use uweb::internals::{AppRoutes, Driver, Router as FlatTable};
@@ -107,6 +108,44 @@ fn grouped_app(middleware: bool) -> App {
     App::new().nest(LEVELS[0], group(0, middleware))
 }
 
+/// Time of `rounds` calls of `pass`.
+fn time_passes(rounds: u32, pass: &mut dyn FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..rounds {
+        pass();
+    }
+    start.elapsed()
+}
+
+/// Median over 201 rounds of `passes` calls each of time(b) / time(a), a and b alternating (and swapping
+/// which goes first) so that load from other processes hits both alike: on a shared, noisy
+/// machine this ratio is steadier than two criterion estimates taken minutes apart.
+fn interleaved_ratio(passes: u32, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> f64 {
+    let mut ratios: Vec<f64> = (0..201)
+        .map(|round| {
+            let (ta, tb) = if round % 2 == 0 {
+                let ta = time_passes(passes, a);
+                (ta, time_passes(passes, b))
+            } else {
+                let tb = time_passes(passes, b);
+                (time_passes(passes, a), tb)
+            };
+            tb.as_secs_f64() / ta.as_secs_f64()
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[ratios.len() / 2]
+}
+
+/// One pass of `lookup` over `REQUESTS`.
+fn lookups(lookup: impl Fn(&str, &str) -> Option<u32>) -> impl FnMut() {
+    move || {
+        for (method, path) in REQUESTS {
+            black_box(lookup(black_box(method), black_box(path)));
+        }
+    }
+}
+
 fn lookup(c: &mut Criterion) {
     let patterns = flat_patterns();
     let table: Vec<(Option<&str>, &str)> = patterns
@@ -129,6 +168,20 @@ fn lookup(c: &mut Criterion) {
             .filter(|(m, p)| core.lookup(m, p).is_some())
             .count(),
         10
+    );
+    let core_ratio = interleaved_ratio(
+        500,
+        &mut lookups(|m, p| core.lookup(m, p)),
+        &mut lookups(|m, p| grouped.lookup(m, p)),
+    );
+    let flat_ratio = interleaved_ratio(
+        500,
+        &mut lookups(|m, p| flat.lookup(m, p)),
+        &mut lookups(|m, p| grouped.lookup(m, p)),
+    );
+    println!(
+        "lookup, interleaved median time ratios: groups/core_flat = {core_ratio:.3}, \
+         groups/app_flat = {flat_ratio:.3}"
     );
 
     let mut g = c.benchmark_group("router_groups/lookup");
@@ -166,6 +219,28 @@ fn dispatch(c: &mut Criterion) {
         .collect();
     let mut g = c.benchmark_group("router_groups/request");
     g.throughput(Throughput::Elements(REQUESTS.len() as u64));
+    let requests = |app: App| {
+        let (mut driver, mut out, bytes) = (Driver::new(app), Vec::new(), bytes.clone());
+        move || {
+            out.clear();
+            black_box(driver.process(black_box(&bytes), &mut out));
+        }
+    };
+    let groups_ratio = interleaved_ratio(
+        50,
+        &mut requests(flat_app()),
+        &mut requests(grouped_app(false)),
+    );
+    let middleware_ratio = interleaved_ratio(
+        50,
+        &mut requests(flat_app()),
+        &mut requests(grouped_app(true)),
+    );
+    println!(
+        "request, interleaved median time ratios: groups/flat = {groups_ratio:.3}, \
+         groups+3 middleware/flat = {middleware_ratio:.3}"
+    );
+
     let cases = [
         ("app_flat_60", flat_app()),
         ("app_3_nested_groups_of_20", grouped_app(false)),
