@@ -57,7 +57,10 @@ mod http;
 pub mod internals;
 mod router;
 
-pub use app::{App, BoxError, HandlerReturn};
+pub use ::http::{Extensions, Method};
+pub use app::{
+    App, BoxError, EndpointResult, HandlerError, HandlerReturn, HttpEndpoint, Router, Stage,
+};
 pub use config::Config;
 pub use event_loop::Server;
 pub use http::request::{HttpRequest, ParamKey};
