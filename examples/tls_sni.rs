@@ -1,11 +1,13 @@
-//! HTTPS with per-SNI certificates (uWebSockets' `SSLApp` + `addServerName`).
+//! HTTPS with per-SNI certificates and routers (uWebSockets' `SSLApp`, `addServerName` and
+//! `domain`): `https://localhost/` answers `default site`, `https://www.example.test/` (any
+//! one label before `example.test`) answers `example.test site` with its own certificate.
 //!
 //! Run: `PORT=8443 cargo run --release --example tls_sni`. With `TLS_CERT` and `TLS_KEY`
 //! (PEM files) set, they are the default certificate; otherwise self-signed certificates
 //! for `localhost` and for `*.example.test` are generated at start-up. `THREADS=1` runs one
 //! loop (for load runs pinned to one core).
 
-use uweb::{App, TlsConfig};
+use uweb::{App, Router, TlsConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = std::env::var("PORT")
@@ -40,7 +42,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .write_header("Server", "uweb")
                 .end("Hello, World!");
         })
+        // The SNI name picks the certificate, then the router (the Host field on plain TCP).
         .add_server_name("*.example.test", example)
+        .domain(
+            "*.example.test",
+            Router::new().get("/", |res, _req| res.end("example.test site\n")),
+        )
         .listen(port)?;
     Ok(())
 }

@@ -58,7 +58,10 @@ pub mod internals;
 mod net;
 mod router;
 
-pub use app::{App, BoxError, HandlerReturn, Listen};
+pub use ::http::{Extensions, Method};
+pub use app::{
+    App, BoxError, EndpointResult, HandlerError, HandlerReturn, HttpEndpoint, Listen, Router, Stage,
+};
 pub use config::Config;
 pub use event_loop::Server;
 pub use http::request::{HttpRequest, ParamKey};

@@ -5,7 +5,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
-use super::{App, Shared};
+use super::App;
 use crate::event_loop::Server;
 use crate::event_loop::listener::{self, Listener};
 use crate::net::tls;
@@ -123,7 +123,7 @@ impl App {
     /// `InvalidInput` for an empty list or a TLS listener on an app without certificates
     /// ([`App::tls`] / [`App::add_server_name`]); an address that cannot be bound; a loop that
     /// cannot be created.
-    pub fn bind_all(self, listens: &[Listen]) -> io::Result<Server> {
+    pub fn bind_all(mut self, listens: &[Listen]) -> io::Result<Server> {
         if listens.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -153,12 +153,7 @@ impl App {
                 });
             }
         }
-        let server_names = self.server_names;
-        let shared = Arc::new(Shared {
-            router: self.router,
-            routes: self.routes,
-            config: self.config,
-        });
-        Server::start(per_loop, shared, server_names)
+        let server_names = self.server_names.take();
+        Server::start(per_loop, Arc::new(self.into_shared()), server_names)
     }
 }

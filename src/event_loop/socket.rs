@@ -24,6 +24,8 @@ pub(crate) enum Timer {
 pub(crate) struct Socket {
     /// Plain TCP or TLS: every read and write goes through it.
     pub(crate) transport: Transport,
+    /// The TLS SNI name, copied once the ClientHello is read (it chooses the routing domain).
+    pub(crate) server_name: Option<Box<str>>,
     pub(crate) remote: SocketAddr,
     pub(crate) http: HttpConn,
     /// Received bytes not yet consumed (a partial head, or pipelined requests waiting).
@@ -46,6 +48,7 @@ impl Socket {
     pub(crate) fn new(transport: Transport, remote: SocketAddr) -> Self {
         Socket {
             transport,
+            server_name: None,
             remote,
             http: HttpConn::new(),
             stash: Vec::new(),

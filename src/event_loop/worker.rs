@@ -197,12 +197,18 @@ impl Worker {
             }
             return;
         }
+        if socket.server_name.is_none() {
+            // Known from the event that carried the ClientHello on, before any request.
+            socket.server_name = socket.transport.server_name().map(Box::from);
+        }
+        let server_name = socket.server_name.take();
         let mut io = Io {
             out: &mut self.cork,
             date: self.date.line(),
             config: &self.app.config,
             remote: socket.remote,
             shutting_down: self.stopping_since.is_some(),
+            server_name: server_name.as_deref(),
         };
         let mut failed = false;
         while socket.http.closing() == Closing::No && socket.backpressure.len() < READ_PAUSE_BYTES {
@@ -232,6 +238,7 @@ impl Worker {
                 }
             }
         }
+        socket.server_name = server_name;
         if failed {
             self.cork.clear();
             self.close(key);

@@ -61,6 +61,11 @@ impl TlsStream {
         self.conn.is_handshaking()
     }
 
+    /// The SNI name the client asked for, once its ClientHello has been processed.
+    pub(crate) fn server_name(&self) -> Option<&str> {
+        self.conn.server_name()
+    }
+
     /// True when the last [`read`](Self::read) left the socket with nothing more to read
     /// until the next readable event.
     pub(crate) fn drained(&self) -> bool {

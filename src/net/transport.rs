@@ -81,6 +81,14 @@ impl Transport {
         Ok(())
     }
 
+    /// The SNI name of a TLS connection (after its ClientHello); `None` for TCP.
+    pub(crate) fn server_name(&self) -> Option<&str> {
+        match self {
+            Transport::Tcp(_) => None,
+            Transport::Tls(tls) => tls.server_name(),
+        }
+    }
+
     /// True while a TLS handshake is in progress.
     pub(crate) fn is_handshaking(&self) -> bool {
         matches!(self, Transport::Tls(tls) if tls.is_handshaking())

@@ -44,7 +44,8 @@ pub fn pipe(addr: SocketAddr) -> (TcpStream, SocketAddr) {
     let (plain, _) = listener.accept().expect("accept pipe");
     plain.set_nodelay(true).unwrap();
 
-    let name = ServerName::try_from("localhost").unwrap();
+    // By IP address: no SNI name, so routing domains are chosen by `Host` as over TCP.
+    let name = ServerName::try_from("127.0.0.1").unwrap();
     let conn = ClientConnection::new(Arc::clone(&shared().1), name).unwrap();
     let tcp = TcpStream::connect(addr).expect("connect");
     tcp.set_nodelay(true).unwrap();
