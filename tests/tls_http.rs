@@ -63,6 +63,37 @@ fn get_and_post_over_tls() {
 }
 
 #[test]
+fn tls12_client_is_served() {
+    let pki = Pki::new();
+    let server = tls_server(&pki);
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_root_certificates(pki.roots())
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let mut client = TlsClient::connect(server.local_addr(), "localhost", config.into());
+    assert_eq!(
+        client.stream.conn.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
+    );
+    assert_eq!(
+        client.send(support::get("/")).response().body_str(),
+        "hello over tls"
+    );
+    let body = vec![b'z'; 200_000];
+    let mut request = format!(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    assert_eq!(client.send(request).response().body, body);
+    server.shutdown();
+}
+
+#[test]
 fn pipelined_requests_answer_in_order() {
     let pki = Pki::new();
     let server = tls_server(&pki);

@@ -161,6 +161,37 @@ mod tests {
     }
 
     #[test]
+    fn pem_files_load_and_swapped_files_are_refused() {
+        let dir = std::env::temp_dir().join(format!("uweb-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let pair = generated("files.test");
+        std::fs::write(&cert, pair.cert.pem()).unwrap();
+        std::fs::write(&key, pair.signing_key.serialize_pem()).unwrap();
+        assert!(TlsConfig::from_pem_files(&cert, &key).is_ok());
+        // Arguments swapped: the "certificate" file holds only a key.
+        let err = TlsConfig::from_pem_files(&key, &cert).unwrap_err();
+        assert!(
+            err.is_bad_pem() && err.to_string().contains("key.pem"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn p384_and_ed25519_keys_load() {
+        for alg in [&rcgen::PKCS_ECDSA_P384_SHA384, &rcgen::PKCS_ED25519] {
+            let key = rcgen::KeyPair::generate_for(alg).unwrap();
+            let cert = rcgen::CertificateParams::new(vec!["k.test".to_owned()])
+                .unwrap()
+                .self_signed(&key)
+                .unwrap();
+            let config = TlsConfig::from_pem(cert.pem().as_bytes(), key.serialize_pem().as_bytes());
+            assert!(config.is_ok(), "{alg:?}: {:?}", config.err());
+        }
+    }
+
+    #[test]
     fn mismatched_key_is_refused() {
         let (a, b) = (generated("a.test"), generated("b.test"));
         let err = TlsConfig::from_pem(

@@ -61,10 +61,16 @@ impl Pki {
         }
     }
 
-    /// A client configuration trusting only this CA, offering ALPN `http/1.1`.
-    pub fn client_config(&self) -> Arc<ClientConfig> {
+    /// A root store holding only this CA.
+    pub fn roots(&self) -> RootCertStore {
         let mut roots = RootCertStore::empty();
         roots.add(self.ca.der().clone()).unwrap();
+        roots
+    }
+
+    /// A client configuration trusting only this CA, offering ALPN `http/1.1`.
+    pub fn client_config(&self) -> Arc<ClientConfig> {
+        let roots = self.roots();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
