@@ -26,9 +26,11 @@ mod config;
 mod event_loop;
 mod http;
 mod router;
+mod ws;
 
 pub use app::{App, BoxError, HandlerReturn};
 pub use config::Config;
 pub use event_loop::Server;
 pub use http::request::{HttpRequest, ParamKey};
 pub use http::response::HttpResponse;
+pub use ws::{OpCode, Publisher, SendStatus, UpgradeContext, WebSocket, WebSocketBehavior};

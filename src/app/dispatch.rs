@@ -5,6 +5,7 @@
 use std::any::Any;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use super::handler::{BoxError, BoxedHandler};
 use crate::config::Config;
@@ -13,6 +14,8 @@ use crate::http::head::Head;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::router::{Params, Router};
+use crate::ws::behavior::ErasedBehavior;
+use crate::ws::handshake;
 
 /// One registered route: its handler and the names of its `:param`s, in pattern order.
 pub(crate) struct Route {
@@ -25,29 +28,33 @@ pub(crate) struct Shared {
     pub(crate) router: Router,
     pub(crate) routes: Vec<Route>,
     pub(crate) config: Config,
+    /// WebSocket routes' behaviors, by route index.
+    pub(crate) ws: Vec<Arc<dyn ErasedBehavior>>,
 }
 
 impl Dispatch for Shared {
     fn dispatch(&self, head: &Head<'_, '_>, remote: SocketAddr, res: &mut HttpResponse<'_>) {
         let mut params = Params::new();
-        let handled = self.router.route(head.method, head.path, &mut params, |id, params| {
-            let route = &self.routes[id as usize];
-            let mut req = HttpRequest::new(head, params, &route.param_names, remote);
-            let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(res, &mut req)));
-            match outcome {
-                Ok(Ok(())) => !req.is_yielded(),
-                Ok(Err(error)) => {
-                    handler_failed(res, &error);
-                    true
+        let handled = self
+            .router
+            .route(head.method, head.path, &mut params, |id, params| {
+                let route = &self.routes[id as usize];
+                let mut req = HttpRequest::new(head, params, &route.param_names, remote);
+                let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(res, &mut req)));
+                match outcome {
+                    Ok(Ok(())) => !req.is_yielded(),
+                    Ok(Err(error)) => {
+                        handler_failed(res, &error);
+                        true
+                    }
+                    Err(panic) => {
+                        handler_panicked(res, panic.as_ref());
+                        true
+                    }
                 }
-                Err(panic) => {
-                    handler_panicked(res, panic.as_ref());
-                    true
-                }
-            }
-        });
+            });
         if !handled && !res.has_responded() {
-            self.fallback(head.path, res);
+            self.fallback(head, res);
         }
     }
 
@@ -60,7 +67,10 @@ impl Dispatch for Shared {
 impl Shared {
     /// No route answered: `405` with `Allow` when other methods have routes for this path,
     /// else `404` (RFC 9110 sections 15.5.5-6).
-    fn fallback(&self, path: &str, res: &mut HttpResponse<'_>) {
+    /// A WebSocket upgrade attempt with another method than GET gets `400` instead of `405`
+    /// (RFC 6455 section 4.2.1).
+    fn fallback(&self, head: &Head<'_, '_>, res: &mut HttpResponse<'_>) {
+        let path = head.path;
         let mut allow = String::new();
         if !self.router.any_matches(path) {
             self.router.allowed_methods(path, |method| {
@@ -75,6 +85,8 @@ impl Shared {
         }
         if allow.is_empty() {
             res.write_status("404 Not Found").end("Not Found");
+        } else if handshake::is_upgrade_attempt(head.headers.iter().map(|h| (h.name, h.value))) {
+            handshake::Rejection::BadRequest.respond(res);
         } else {
             res.write_status("405 Method Not Allowed")
                 .write_header("Allow", &allow)

@@ -7,8 +7,8 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
-pub(crate) use dispatch::Shared;
 use dispatch::Route;
+pub(crate) use dispatch::Shared;
 pub use handler::{BoxError, HandlerReturn};
 
 use crate::config::Config;
@@ -16,6 +16,8 @@ use crate::event_loop::{self, Server};
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::router::{HandlerId, Priority, Router};
+use crate::ws::behavior::ErasedBehavior;
+use crate::ws::{Publisher, WebSocketBehavior};
 
 /// Builds a server: register routes, set limits, then [`listen`](Self::listen) (blocking, every
 /// core) or [`bind`](Self::bind) (background threads, for tests and embedding).
@@ -28,6 +30,8 @@ pub struct App {
     router: Router,
     routes: Vec<Route>,
     config: Config,
+    ws: Vec<Arc<dyn ErasedBehavior>>,
+    publisher: Publisher,
 }
 
 impl Default for App {
@@ -58,6 +62,8 @@ impl App {
             router: Router::new(),
             routes: Vec::new(),
             config: Config::default(),
+            ws: Vec::new(),
+            publisher: Publisher::new(),
         }
     }
 
@@ -117,13 +123,54 @@ impl App {
         self.add(Some(method), pattern, handler)
     }
 
-    fn add<H, R>(mut self, method: Option<&str>, pattern: &str, handler: H) -> Self
+    /// Adds a WebSocket route (RFC 6455): a `GET` route for `pattern` tried before the
+    /// ordinary `GET` routes of the same pattern. Requests without `Upgrade: websocket` fall
+    /// through to them, so `get` and `ws` can share a path; malformed handshakes get `400`,
+    /// other versions `426`; valid ones go to the behavior's `upgrade` callback, or are
+    /// upgraded at once with `U::default()` as the socket's user data.
+    ///
+    /// # Panics
+    /// If `pattern` is invalid (see [`method`](Self::method)).
+    pub fn ws<U: Default + Send + 'static>(
+        mut self,
+        pattern: &str,
+        behavior: WebSocketBehavior<U>,
+    ) -> Self {
+        let route = u32::try_from(self.ws.len()).expect("too many WebSocket routes");
+        let behavior = Arc::new(behavior);
+        self.ws
+            .push(Arc::clone(&behavior) as Arc<dyn ErasedBehavior>);
+        let handler = crate::ws::upgrade::route_handler(route, behavior);
+        self.route(Some("GET"), pattern, Priority::Upgrade, handler)
+    }
+
+    /// A handle to publish to WebSocket topics from any thread once the server runs
+    /// (uWebSockets' `app.publish`); publishes before then are dropped.
+    pub fn publisher(&self) -> Publisher {
+        self.publisher.clone()
+    }
+
+    fn add<H, R>(self, method: Option<&str>, pattern: &str, handler: H) -> Self
+    where
+        H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,
+        R: HandlerReturn,
+    {
+        self.route(method, pattern, Priority::Method, handler)
+    }
+
+    fn route<H, R>(
+        mut self,
+        method: Option<&str>,
+        pattern: &str,
+        priority: Priority,
+        handler: H,
+    ) -> Self
     where
         H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,
         R: HandlerReturn,
     {
         let id = HandlerId::try_from(self.routes.len()).expect("too many routes");
-        self.router.add(method, pattern, Priority::Method, id);
+        self.router.add(method, pattern, priority, id);
         self.routes.push(Route {
             handler: handler::boxed(handler),
             param_names: param_names(pattern),
@@ -164,8 +211,9 @@ impl App {
             router: self.router,
             routes: self.routes,
             config: self.config,
+            ws: self.ws,
         });
-        Server::start(listeners, shared)
+        Server::start(listeners, shared, self.publisher)
     }
 }
 

@@ -42,7 +42,10 @@ mod tests {
     fn line_is_imf_fixdate() {
         let cache = super::DateCache::new();
         let line = std::str::from_utf8(cache.line()).unwrap();
-        assert!(line.starts_with("Date: ") && line.ends_with(" GMT\r\n"), "{line}");
+        assert!(
+            line.starts_with("Date: ") && line.ends_with(" GMT\r\n"),
+            "{line}"
+        );
         assert!(httpdate::parse_http_date(&line[6..line.len() - 2]).is_ok());
     }
 }

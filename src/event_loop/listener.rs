@@ -37,7 +37,11 @@ pub(crate) fn open_all(
 
 /// The address `listen(port)` binds: `[::]:port` dual-stack, or `0.0.0.0:port` where IPv6 is
 /// unavailable.
-pub(crate) fn open_any(port: u16, count: usize, backlog: i32) -> io::Result<Vec<mio::net::TcpListener>> {
+pub(crate) fn open_any(
+    port: u16,
+    count: usize,
+    backlog: i32,
+) -> io::Result<Vec<mio::net::TcpListener>> {
     let v6: SocketAddr = (std::net::Ipv6Addr::UNSPECIFIED, port).into();
     open_all(v6, count, backlog).or_else(|_| {
         let v4: SocketAddr = (std::net::Ipv4Addr::UNSPECIFIED, port).into();

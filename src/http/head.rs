@@ -207,7 +207,11 @@ fn scan_fields(headers: &[httparse::Header<'_>], minor_version: u8) -> Result<Fi
         (false, Some(0) | None) => BodyFraming::None,
         (false, Some(n)) => BodyFraming::Length(n),
     };
-    let keep_alive = if minor_version == 1 { !conn_close } else { conn_keep_alive && !conn_close };
+    let keep_alive = if minor_version == 1 {
+        !conn_close
+    } else {
+        conn_keep_alive && !conn_close
+    };
     Ok(Fields {
         framing,
         keep_alive,
@@ -233,8 +237,14 @@ fn parse_content_length(value: &[u8]) -> Result<u64, ProtoError> {
 
 /// Strips optional whitespace (SP / HTAB) from both ends.
 fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(start, |e| e + 1);
+    let start = v
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |e| e + 1);
     &v[start..end]
 }
 
@@ -246,7 +256,14 @@ mod tests {
         let mut slots = [const { MaybeUninit::uninit() }; 100];
         let config = Config::default();
         parse_head(raw, &mut slots, &config).map(|h| {
-            h.map(|h| (h.path.to_owned(), h.query.to_owned(), h.framing, h.keep_alive))
+            h.map(|h| {
+                (
+                    h.path.to_owned(),
+                    h.query.to_owned(),
+                    h.framing,
+                    h.keep_alive,
+                )
+            })
         })
     }
 
@@ -303,8 +320,18 @@ mod tests {
     #[test]
     fn http10_closes_unless_keep_alive() {
         assert!(!parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().unwrap().3);
-        assert!(parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap().unwrap().3);
-        assert!(!parse(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").unwrap().unwrap().3);
+        assert!(
+            parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .3
+        );
+        assert!(
+            !parse(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .3
+        );
     }
 
     #[test]

@@ -1,0 +1,258 @@
+//! Frame header parsing and formatting (RFC 6455 section 5.2) on tungstenite's `FrameHeader`,
+//! and the payload mask applied eight bytes at a time.
+
+use std::io::Cursor;
+
+use tungstenite::protocol::frame::FrameHeader;
+use tungstenite::protocol::frame::coding::{Control, Data, OpCode as RawOpCode};
+
+/// Opcode of a message or control frame (RFC 6455 section 5.2), as handed to and taken from
+/// the WebSocket callbacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OpCode {
+    /// `0x1`: a text message; its payload is valid UTF-8.
+    Text,
+    /// `0x2`: a binary message.
+    Binary,
+    /// `0x9`: a ping (control frame, payload at most 125 bytes).
+    Ping,
+    /// `0xA`: a pong (control frame, payload at most 125 bytes).
+    Pong,
+}
+
+impl OpCode {
+    /// The tungstenite opcode for this one.
+    pub(crate) fn raw(self) -> RawOpCode {
+        match self {
+            OpCode::Text => RawOpCode::Data(Data::Text),
+            OpCode::Binary => RawOpCode::Data(Data::Binary),
+            OpCode::Ping => RawOpCode::Control(Control::Ping),
+            OpCode::Pong => RawOpCode::Control(Control::Pong),
+        }
+    }
+
+    /// Whether this is a control opcode (payload limited to 125 bytes, never fragmented).
+    pub(crate) fn is_control(self) -> bool {
+        matches!(self, OpCode::Ping | OpCode::Pong)
+    }
+}
+
+/// The longest frame header: 2 bytes, 8 bytes of extended length, 4 bytes of mask.
+pub(crate) const MAX_HEADER_BYTES: usize = 14;
+
+/// Largest control frame payload (RFC 6455 section 5.5), in bytes.
+pub(crate) const MAX_CONTROL_PAYLOAD: usize = 125;
+
+/// A parsed frame header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Header {
+    /// FIN bit: last frame of its message.
+    pub(crate) fin: bool,
+    /// Any of RSV1-3 set (no extension is negotiated, so this is a protocol error).
+    pub(crate) rsv: bool,
+    /// The opcode.
+    pub(crate) opcode: RawOpCode,
+    /// The masking key; clients must mask every frame (RFC 6455 section 5.3).
+    pub(crate) mask: Option<[u8; 4]>,
+    /// Payload length in bytes.
+    pub(crate) payload_len: u64,
+    /// Header length in bytes (2 to 14).
+    pub(crate) header_len: usize,
+}
+
+/// Why a header cannot be accepted: a reserved opcode or a 64-bit length with its top bit set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BadHeader;
+
+/// Parses the frame header at the front of `buf`; `Ok(None)` while it is incomplete.
+pub(crate) fn parse_header(buf: &[u8]) -> Result<Option<Header>, BadHeader> {
+    let mut cursor = Cursor::new(buf);
+    match FrameHeader::parse(&mut cursor) {
+        Ok(None) => Ok(None),
+        Ok(Some((h, payload_len))) => {
+            // "the most significant bit MUST be 0" (RFC 6455 section 5.2).
+            if payload_len >> 63 != 0 {
+                return Err(BadHeader);
+            }
+            Ok(Some(Header {
+                fin: h.is_final,
+                rsv: h.rsv1 || h.rsv2 || h.rsv3,
+                opcode: h.opcode,
+                mask: h.mask,
+                payload_len,
+                header_len: cursor.position() as usize,
+            }))
+        }
+        Err(_) => Err(BadHeader),
+    }
+}
+
+/// Appends one unmasked (server-to-client) frame to `out`: header, then `payload`.
+pub(crate) fn write_frame(out: &mut Vec<u8>, opcode: RawOpCode, fin: bool, payload: &[u8]) {
+    write_header(out, opcode, fin, payload.len());
+    out.extend_from_slice(payload);
+}
+
+/// Appends the header of an unmasked frame carrying `payload_len` bytes.
+pub(crate) fn write_header(out: &mut Vec<u8>, opcode: RawOpCode, fin: bool, payload_len: usize) {
+    let header = FrameHeader {
+        is_final: fin,
+        opcode,
+        ..FrameHeader::default()
+    };
+    out.reserve(MAX_HEADER_BYTES + payload_len);
+    // Writing into a Vec cannot fail.
+    let _ = header.format(payload_len as u64, out);
+}
+
+/// Appends a close frame: `code` (big-endian) and `reason`, or an empty payload for `None`.
+/// `reason` is cut at a character boundary to fit the 125-byte control payload.
+pub(crate) fn write_close(out: &mut Vec<u8>, code: Option<u16>, reason: &str) {
+    let close = RawOpCode::Control(Control::Close);
+    let Some(code) = code else {
+        write_header(out, close, true, 0);
+        return;
+    };
+    let reason = truncate(reason, MAX_CONTROL_PAYLOAD - 2);
+    write_header(out, close, true, 2 + reason.len());
+    out.extend_from_slice(&code.to_be_bytes());
+    out.extend_from_slice(reason.as_bytes());
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// XORs `buf` with `mask` (RFC 6455 section 5.3), where `buf` starts `offset` bytes into the
+/// masked payload (so a payload can be unmasked piece by piece as it arrives).
+///
+/// Eight bytes at a time through `u64` words: safe code the compiler vectorises.
+pub(crate) fn unmask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+    let mut rotated = [0u8; 8];
+    for (i, byte) in rotated.iter_mut().enumerate() {
+        *byte = mask[(offset + i) & 3];
+    }
+    let word = u64::from_ne_bytes(rotated);
+    let mut chunks = buf.chunks_exact_mut(8);
+    for chunk in &mut chunks {
+        let bytes: &mut [u8; 8] = chunk.try_into().expect("chunks of 8");
+        *bytes = (u64::from_ne_bytes(*bytes) ^ word).to_ne_bytes();
+    }
+    for (byte, m) in chunks.into_remainder().iter_mut().zip(rotated) {
+        *byte ^= m;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unmask_bytewise(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b ^= mask[(offset + i) % 4];
+        }
+    }
+
+    #[test]
+    fn unmask_matches_bytewise_at_every_length_and_offset() {
+        let mask = [0x6d, 0xb6, 0xb2, 0x80];
+        let data: Vec<u8> = (0..100u8).collect();
+        for len in 0..data.len() {
+            for offset in 0..8 {
+                let mut fast = data[..len].to_vec();
+                let mut slow = fast.clone();
+                unmask(&mut fast, mask, offset);
+                unmask_bytewise(&mut slow, mask, offset);
+                assert_eq!(fast, slow, "len {len} offset {offset}");
+            }
+        }
+    }
+
+    #[test]
+    fn unmask_in_pieces_equals_unmask_whole() {
+        let mask = [1, 2, 3, 4];
+        let data: Vec<u8> = (0..57u8).collect();
+        let mut whole = data.clone();
+        unmask(&mut whole, mask, 0);
+        for split in 0..data.len() {
+            let mut parts = data.clone();
+            let (a, b) = parts.split_at_mut(split);
+            unmask(a, mask, 0);
+            unmask(b, mask, split);
+            assert_eq!(parts, whole, "split {split}");
+        }
+    }
+
+    #[test]
+    fn parses_rfc_examples() {
+        // RFC 6455 section 5.7: a masked "Hello".
+        let frame = [
+            0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+        ];
+        let h = parse_header(&frame).unwrap().unwrap();
+        assert!(h.fin && !h.rsv);
+        assert_eq!(h.opcode, RawOpCode::Data(Data::Text));
+        assert_eq!((h.payload_len, h.header_len), (5, 6));
+        let mut payload = frame[6..].to_vec();
+        unmask(&mut payload, h.mask.unwrap(), 0);
+        assert_eq!(payload, b"Hello");
+        for cut in 0..6 {
+            assert_eq!(parse_header(&frame[..cut]), Ok(None), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn extended_lengths_and_errors() {
+        let h = parse_header(&[0x82, 0xfe, 0x01, 0x00, 1, 2, 3, 4])
+            .unwrap()
+            .unwrap();
+        assert_eq!((h.payload_len, h.header_len), (256, 8));
+        let mut long = vec![0x82, 0xff];
+        long.extend_from_slice(&65536u64.to_be_bytes());
+        long.extend_from_slice(&[1, 2, 3, 4]);
+        let h = parse_header(&long).unwrap().unwrap();
+        assert_eq!((h.payload_len, h.header_len), (65536, 14));
+        long[2] = 0x80;
+        assert_eq!(parse_header(&long), Err(BadHeader));
+        assert_eq!(parse_header(&[0x83, 0x80, 0, 0, 0, 0]), Err(BadHeader));
+        assert_eq!(parse_header(&[0x8b, 0x80, 0, 0, 0, 0]), Err(BadHeader));
+        let h = parse_header(&[0xc1, 0x00]).unwrap().unwrap();
+        assert!(h.rsv && h.mask.is_none());
+    }
+
+    #[test]
+    fn formats_round_trip_through_the_parser() {
+        for len in [0usize, 1, 125, 126, 65535, 65536, 100_000] {
+            let payload = vec![7u8; len];
+            let mut out = Vec::new();
+            write_frame(&mut out, OpCode::Binary.raw(), true, &payload);
+            let h = parse_header(&out).unwrap().unwrap();
+            assert_eq!(h.payload_len, len as u64);
+            assert_eq!(out.len(), h.header_len + len);
+            assert!(h.mask.is_none());
+        }
+    }
+
+    #[test]
+    fn close_reason_is_cut_on_a_char_boundary() {
+        let mut out = Vec::new();
+        write_close(&mut out, Some(1000), &"é".repeat(100));
+        let h = parse_header(&out).unwrap().unwrap();
+        assert!(h.payload_len <= 125);
+        let reason = &out[h.header_len + 2..];
+        assert!(std::str::from_utf8(reason).is_ok());
+        assert_eq!(reason.len(), 122);
+        out.clear();
+        write_close(&mut out, None, "ignored");
+        assert_eq!(out, [0x88, 0x00]);
+    }
+}
