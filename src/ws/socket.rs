@@ -222,7 +222,12 @@ impl<U> WebSocket<'_, U> {
     }
 
     /// The data attached at upgrade (`U::default()` when the route has no `upgrade` hook).
-    pub fn user_data(&mut self) -> &mut U {
+    pub fn user_data(&self) -> &U {
+        self.user
+    }
+
+    /// The data attached at upgrade, mutably.
+    pub fn user_data_mut(&mut self) -> &mut U {
         self.user
     }
 

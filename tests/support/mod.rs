@@ -26,7 +26,10 @@ impl Client {
         let stream = TcpStream::connect(addr).expect("connect");
         stream.set_read_timeout(Some(DEADLINE)).unwrap();
         stream.set_nodelay(true).unwrap();
-        Client { stream, buf: Vec::new() }
+        Client {
+            stream,
+            buf: Vec::new(),
+        }
     }
 
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) -> &mut Self {
@@ -47,13 +50,20 @@ impl Client {
             match self.stream.read(&mut chunk) {
                 Ok(0) => {
                     // A response delimited by close.
-                    let resp = Response::parse_until_close(&self.buf)
-                        .unwrap_or_else(|| panic!("connection closed mid-response: {:?}", String::from_utf8_lossy(&self.buf)));
+                    let resp = Response::parse_until_close(&self.buf).unwrap_or_else(|| {
+                        panic!(
+                            "connection closed mid-response: {:?}",
+                            String::from_utf8_lossy(&self.buf)
+                        )
+                    });
                     self.buf.clear();
                     return resp;
                 }
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) => panic!("read failed: {e}; have {:?}", String::from_utf8_lossy(&self.buf)),
+                Err(e) => panic!(
+                    "read failed: {e}; have {:?}",
+                    String::from_utf8_lossy(&self.buf)
+                ),
             }
         }
     }
@@ -103,14 +113,23 @@ impl Response {
         let fields = resp
             .headers
             .iter()
-            .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+            .map(|h| {
+                (
+                    h.name.to_owned(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
             .collect();
         Some((resp.code.unwrap(), fields, len))
     }
 
     fn parse(buf: &[u8]) -> Option<(Response, usize)> {
         let (status, headers, len) = Self::head(buf)?;
-        let mut resp = Response { status, headers, body: Vec::new() };
+        let mut resp = Response {
+            status,
+            headers,
+            body: Vec::new(),
+        };
         if (100..200).contains(&status) {
             return Some((resp, len));
         }
@@ -122,11 +141,18 @@ impl Response {
             resp.body = buf[len..len + cl].to_vec();
             return Some((resp, len + cl));
         }
-        if resp.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        if resp
+            .header("transfer-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+        {
             let mut pos = len;
             loop {
                 let line_end = find(&buf[pos..], b"\r\n")? + pos;
-                let size = usize::from_str_radix(std::str::from_utf8(&buf[pos..line_end]).unwrap().trim(), 16).unwrap();
+                let size = usize::from_str_radix(
+                    std::str::from_utf8(&buf[pos..line_end]).unwrap().trim(),
+                    16,
+                )
+                .unwrap();
                 pos = line_end + 2;
                 if size == 0 {
                     find(&buf[pos..], b"\r\n")?;
@@ -148,7 +174,11 @@ impl Response {
 
     fn parse_until_close(buf: &[u8]) -> Option<Response> {
         let (status, headers, len) = Self::head(buf)?;
-        Some(Response { status, headers, body: buf[len..].to_vec() })
+        Some(Response {
+            status,
+            headers,
+            body: buf[len..].to_vec(),
+        })
     }
 }
 
