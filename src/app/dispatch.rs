@@ -62,27 +62,33 @@ impl Dispatch for Shared {
         log::error!("handler returned without answering; sending 500");
         internal_error(res);
     }
+
+    fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send)) {
+        handler_panicked(res, panic);
+    }
 }
 
 impl Shared {
-    /// No route answered: `405` with `Allow` when other methods have routes for this path,
-    /// else `404` (RFC 9110 sections 15.5.5-6).
-    /// A WebSocket upgrade attempt with another method than GET gets `400` instead of `405`
-    /// (RFC 6455 section 4.2.1).
+    /// No route answered: `405` with `Allow` when only other methods have routes for this
+    /// path, else `404` (RFC 9110 sections 15.5.5-6). Routes of the request's own method
+    /// that all yielded make it a 404. A WebSocket upgrade attempt with another method than
+    /// GET gets `400` instead of `405` (RFC 6455 section 4.2.1).
     fn fallback(&self, head: &Head<'_, '_>, res: &mut HttpResponse<'_>) {
-        let path = head.path;
-        let mut allow = String::new();
+        let (method, path) = (head.method, head.path);
+        let mut allowed: Vec<String> = Vec::new();
         if !self.router.any_matches(path) {
-            self.router.allowed_methods(path, |method| {
-                if !allow.is_empty() {
-                    allow.push_str(", ");
-                }
-                allow.push_str(method);
-                if method == "GET" {
-                    allow.push_str(", HEAD");
-                }
-            });
+            self.router
+                .allowed_methods(path, |m| allowed.push(m.to_owned()));
         }
+        if allowed.iter().any(|m| m == "GET") && !allowed.iter().any(|m| m == "HEAD") {
+            allowed.push("HEAD".to_owned());
+        }
+        let own = |m: &str| m == method || method == "HEAD" && m == "GET";
+        let allow = if allowed.iter().any(|m| own(m)) {
+            String::new()
+        } else {
+            allowed.join(", ")
+        };
         if allow.is_empty() {
             res.write_status("404 Not Found").end("Not Found");
         } else if handshake::is_upgrade_attempt(head.headers.iter().map(|h| (h.name, h.value))) {

@@ -123,7 +123,7 @@ impl Worker {
                     WAKER => self.on_wake(),
                     Token(key) => {
                         if event.is_readable() || event.is_read_closed() || event.is_error() {
-                            self.on_readable(key);
+                            self.on_readable(key, event.is_read_closed());
                         }
                         if event.is_writable() {
                             self.on_writable(key);
@@ -180,7 +180,8 @@ impl Worker {
     }
 
     /// Reads until `WouldBlock` (mio's contract), feeding the protocol, then flushes once.
-    fn on_readable(&mut self, key: usize) {
+    /// `read_closed`: the event announced the peer's FIN, so read until it shows.
+    fn on_readable(&mut self, key: usize, read_closed: bool) {
         let Some(socket) = self.sockets.get_mut(key) else {
             return;
         };
@@ -191,7 +192,7 @@ impl Worker {
             return;
         }
         if matches!(socket.proto, Proto::Ws(_)) {
-            self.on_ws_readable(key);
+            self.on_ws_readable(key, read_closed);
             return;
         }
         let mut io = Io {
@@ -217,7 +218,7 @@ impl Worker {
                     // A short read drained the kernel buffer: anything arriving later raises a
                     // new edge, so the extra read that would return WouldBlock is saved (as
                     // tokio does).
-                    if n < self.recv.len() {
+                    if n < self.recv.len() && !read_closed {
                         break;
                     }
                 }
@@ -258,7 +259,7 @@ impl Worker {
         }
         if was_paused && socket.backpressure.len() < READ_PAUSE_BYTES {
             // Edge-triggered: bytes may be waiting that no new event will announce.
-            self.on_readable(key);
+            self.on_readable(key, false);
         } else {
             self.after_io(key);
         }
@@ -387,7 +388,8 @@ impl Worker {
             .iter()
             .filter(|(_, s)| {
                 let http_idle = matches!(&s.proto, Proto::Http(h) if h.is_idle());
-                http_idle && s.stash.is_empty() && s.backpressure.is_empty()
+                s.timer == Timer::Linger
+                    || http_idle && s.stash.is_empty() && s.backpressure.is_empty()
             })
             .map(|(key, _)| key)
             .collect();

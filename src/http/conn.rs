@@ -3,8 +3,10 @@
 //! It never sees a socket or a clock (DESIGN.md "Sans-IO protocol cores"): the event loop hands
 //! it what it read and a cork buffer to write into, and asks it afterwards whether to close.
 
+use std::any::Any;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::chunked::ChunkedDecoder;
 use super::errors::ProtoError;
@@ -22,6 +24,8 @@ pub(crate) trait Dispatch {
     fn dispatch(&self, head: &Head<'_, '_>, remote: SocketAddr, res: &mut HttpResponse<'_>);
     /// Called when a handler left the response unanswered (`on_data` finished or none).
     fn unanswered(&self, res: &mut HttpResponse<'_>);
+    /// Called when an `on_data` callback panicked; the loop goes on.
+    fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send));
 }
 
 /// Everything from the loop that one `process` call needs.
@@ -152,7 +156,7 @@ impl HttpConn {
                     let chunk = &input[pos..pos + take];
                     pos += take;
                     if take > 0 || last {
-                        self.deliver(chunk, last, io);
+                        self.deliver(chunk, last, io, app);
                     }
                     if !last {
                         return pos;
@@ -168,7 +172,7 @@ impl HttpConn {
                         if self.body_read > limit {
                             too_large = true;
                         } else if !too_large {
-                            self.deliver(data, false, io);
+                            self.deliver(data, false, io, app);
                         }
                     });
                     match result {
@@ -186,7 +190,7 @@ impl HttpConn {
                                 self.reading = Reading::Chunked(decoder);
                                 return pos;
                             }
-                            self.deliver(&[], true, io);
+                            self.deliver(&[], true, io, app);
                             self.finish_request(io, app);
                         }
                     }
@@ -236,12 +240,17 @@ impl HttpConn {
         }
         if !has_body {
             self.finish_request(io, app);
+        } else if self.response.is_ended() && self.response.close_after {
+            // Answered before the body and closing anyway (e.g. an unread `Expect:
+            // 100-continue` body): stop reading; the lingering close discards the rest.
+            self.response.on_data = None;
+            self.reading = Reading::Closed;
         }
         Ok(Some(len))
     }
 
     /// Hands body bytes to the handler's `on_data`, if any; otherwise they are dropped.
-    fn deliver(&mut self, chunk: &[u8], last: bool, io: &mut Io<'_>) {
+    fn deliver(&mut self, chunk: &[u8], last: bool, io: &mut Io<'_>, app: &impl Dispatch) {
         if last {
             self.response.body_pending = false;
         }
@@ -249,7 +258,10 @@ impl HttpConn {
             return;
         };
         let mut res = HttpResponse::new(&mut self.response, io.out, io.date);
-        on_data(&mut res, chunk, last);
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| on_data(&mut res, chunk, last))) {
+            app.panicked(&mut res, panic.as_ref());
+            return;
+        }
         if !last && !self.response.is_ended() {
             self.response.on_data = Some(on_data);
         }
@@ -257,6 +269,10 @@ impl HttpConn {
 
     /// The request is fully read: make sure it was answered, decide about keep-alive.
     fn finish_request(&mut self, io: &mut Io<'_>, app: &impl Dispatch) {
+        if self.response.on_data.is_some() {
+            // A request without a body still tells `on_data` it is complete.
+            self.deliver(&[], true, io, app);
+        }
         self.response.body_pending = false;
         self.response.on_data = None;
         if !self.response.is_ended() {
@@ -276,8 +292,14 @@ impl HttpConn {
     /// Answers a protocol error with its pre-baked response (unless a response has already
     /// started, in which case the connection just closes) and stops reading.
     fn fail(&mut self, error: ProtoError, io: &mut Io<'_>) {
-        // A response already under way cannot be replaced: it is cut short by the close.
-        if matches!(self.response.phase, Phase::Fresh | Phase::Ended) {
+        // An error in a head follows a finished response; one in a body is answered only if
+        // the handler has not: a response under way is cut short by the close, and an
+        // answered request gets no second, unsolicited response.
+        let answer = match self.reading {
+            Reading::Head => true,
+            _ => self.response.phase == Phase::Fresh,
+        };
+        if answer {
             io.out.extend_from_slice(error.response());
         }
         self.response.on_data = None;

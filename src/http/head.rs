@@ -62,15 +62,16 @@ pub(crate) fn parse_head<'h, 'b>(
         Err(httparse::Error::Version) => return Err(version_error(buf)),
         Err(_) => return Err(ProtoError::BadRequest),
     };
-    if len > config.max_head_bytes {
-        return Err(ProtoError::HeaderFieldsTooLarge);
-    }
     let (Some(method), Some(target), Some(minor_version)) = (req.method, req.path, req.version)
     else {
         return Err(ProtoError::BadRequest);
     };
+    // The target is judged first: an over-long one is 414 even if it also overflows the head.
     if target.len() > config.max_request_target_bytes {
         return Err(ProtoError::UriTooLong);
+    }
+    if len > config.max_head_bytes {
+        return Err(ProtoError::HeaderFieldsTooLarge);
     }
     let headers: &'h [httparse::Header<'b>] = req.headers;
     let fields = scan_fields(headers, minor_version)?;
@@ -96,7 +97,17 @@ fn partial<T>(buf: &[u8], config: &Config) -> Result<Option<T>, ProtoError> {
         None if buf.len() > config.max_request_target_bytes.max(config.max_head_bytes) => {
             Err(ProtoError::UriTooLong)
         }
-        Some(_) if buf.len() > config.max_head_bytes => Err(ProtoError::HeaderFieldsTooLarge),
+        Some(end) if buf.len() > config.max_head_bytes => {
+            let target_len = buf[..end]
+                .split(|&b| b == b' ')
+                .nth(1)
+                .map_or(0, <[u8]>::len);
+            if target_len > config.max_request_target_bytes {
+                Err(ProtoError::UriTooLong)
+            } else {
+                Err(ProtoError::HeaderFieldsTooLarge)
+            }
+        }
         _ => Ok(None),
     }
 }
@@ -105,7 +116,12 @@ fn partial<T>(buf: &[u8], config: &Config) -> Result<Option<T>, ProtoError> {
 fn version_error(buf: &[u8]) -> ProtoError {
     let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let version = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(_method), Some(_target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return ProtoError::BadRequest;
+    };
     match version {
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>

@@ -102,7 +102,9 @@ impl<'a> HttpResponse<'a> {
         self.write_status("200 OK");
         if self.state.phase == Phase::Fields {
             if name.eq_ignore_ascii_case("connection") && value.eq_ignore_ascii_case("close") {
+                // Written once, by `finish_fields`.
                 self.state.close_after = true;
+                return self;
             }
             let out = &mut *self.out;
             out.extend_from_slice(name.as_bytes());

@@ -3,9 +3,11 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use uweb::{App, Server};
+use uweb::{App, Config, Server};
 
 /// Generous deadline for any single wait: tests must not depend on timing.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -13,6 +15,42 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 /// Starts `app` on an ephemeral loopback port with `threads` loops.
 pub fn serve(app: App, threads: usize) -> Server {
     app.threads(threads).bind("127.0.0.1:0").expect("bind")
+}
+
+/// A `Config` with the defaults, adjusted by `f`.
+pub fn config(f: impl FnOnce(&mut Config)) -> Config {
+    let mut c = Config::default();
+    f(&mut c);
+    c
+}
+
+/// A shared, ordered log that handlers append to (which handler ran, what it saw).
+#[derive(Clone, Default)]
+pub struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    pub fn push(&self, entry: impl Into<String>) {
+        self.0.lock().unwrap().push(entry.into());
+    }
+
+    /// Everything logged so far, emptying the log.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+/// Runs `curl` with `args` (plus a generous `--max-time`), returning (exit ok, stdout, stderr).
+pub fn curl(args: &[&str]) -> (bool, Vec<u8>, String) {
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "20"])
+        .args(args)
+        .output()
+        .expect("run curl");
+    (
+        out.status.success(),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A raw TCP client speaking hand-written bytes.
@@ -23,7 +61,11 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Client::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// Wraps an already connected stream (read deadline and `TCP_NODELAY` set).
+    pub fn from_stream(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(DEADLINE)).unwrap();
         stream.set_nodelay(true).unwrap();
         Client {
@@ -41,8 +83,8 @@ impl Client {
     pub fn response(&mut self) -> Response {
         let deadline = Instant::now() + DEADLINE;
         loop {
-            if let Some((resp, used)) = Response::parse(&self.buf) {
-                self.buf.drain(..used);
+            if let Some((mut resp, used)) = Response::parse(&self.buf) {
+                resp.raw = self.buf.drain(..used).collect();
                 return resp;
             }
             assert!(Instant::now() < deadline, "no complete response in time");
@@ -68,6 +110,68 @@ impl Client {
         }
     }
 
+    /// Sends `bytes` and reads one response.
+    pub fn request(&mut self, bytes: impl AsRef<[u8]>) -> Response {
+        self.send(bytes);
+        self.response()
+    }
+
+    /// Reads one response to a HEAD request: the head only, never a body.
+    pub fn head_response(&mut self) -> Response {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some((status, headers, len)) = Response::head(&self.buf) {
+                let raw = self.buf.drain(..len).collect();
+                return Response {
+                    status,
+                    headers,
+                    body: Vec::new(),
+                    raw,
+                };
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no complete response head in time"
+            );
+            self.fill();
+        }
+    }
+
+    /// Everything the server sends until it closes the connection (EOF or reset).
+    pub fn read_until_close(&mut self) -> Vec<u8> {
+        let mut all = std::mem::take(&mut self.buf);
+        let mut chunk = [0u8; 65536];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return all,
+                Ok(n) => all.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return all,
+                Err(e) => panic!("read failed: {e}; have {:?}", String::from_utf8_lossy(&all)),
+            }
+        }
+    }
+
+    /// Reads more bytes into the buffer; panics on EOF or error.
+    fn fill(&mut self) {
+        let mut chunk = [0u8; 65536];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => panic!(
+                "connection closed; have {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
+            Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            Err(e) => panic!(
+                "read failed: {e}; have {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
+        }
+    }
+
+    /// Bytes received but not yet consumed as a response.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// True when the server closes the connection (EOF or reset) before the deadline,
     /// discarding anything else it sends.
     pub fn is_closed(&mut self) -> bool {
@@ -83,12 +187,18 @@ impl Client {
     }
 }
 
+/// Header fields as (name, value), in order.
+pub type Fields = Vec<(String, String)>;
+
 /// A parsed response.
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    pub headers: Fields,
+    /// The body, de-chunked.
     pub body: Vec<u8>,
+    /// The response exactly as received (head and framed body).
+    pub raw: Vec<u8>,
 }
 
 impl Response {
@@ -99,11 +209,21 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of the fields named `name`, in order.
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     pub fn body_str(&self) -> &str {
         std::str::from_utf8(&self.body).expect("utf-8 body")
     }
 
-    fn head(buf: &[u8]) -> Option<(u16, Vec<(String, String)>, usize)> {
+    /// Parses a response head: status, fields, and the head's length.
+    fn head(buf: &[u8]) -> Option<(u16, Fields, usize)> {
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut resp = httparse::Response::new(&mut headers);
         let len = match resp.parse(buf).expect("valid response head") {
@@ -129,6 +249,7 @@ impl Response {
             status,
             headers,
             body: Vec::new(),
+            raw: Vec::new(),
         };
         if (100..200).contains(&status) {
             return Some((resp, len));
@@ -155,13 +276,22 @@ impl Response {
                 .unwrap();
                 pos = line_end + 2;
                 if size == 0 {
-                    find(&buf[pos..], b"\r\n")?;
+                    // No trailers from this server: the final CRLF follows at once.
+                    if buf.len() < pos + 2 {
+                        return None;
+                    }
+                    assert_eq!(&buf[pos..pos + 2], b"\r\n", "bad chunked ending");
                     return Some((resp, pos + 2));
                 }
                 if buf.len() < pos + size + 2 {
                     return None;
                 }
                 resp.body.extend_from_slice(&buf[pos..pos + size]);
+                assert_eq!(
+                    &buf[pos + size..pos + size + 2],
+                    b"\r\n",
+                    "chunk-data not followed by CRLF"
+                );
                 pos += size + 2;
             }
         }
@@ -178,6 +308,7 @@ impl Response {
             status,
             headers,
             body: buf[len..].to_vec(),
+            raw: buf.to_vec(),
         })
     }
 }

@@ -77,11 +77,14 @@ impl Worker {
         socket.proto = Proto::Ws(ws);
         socket.timer = Timer::Idle;
         self.with_ws(key, |ws, env| ws.open(env));
-        self.on_ws_readable(key);
+        // The HTTP side stopped reading at the upgrade: read on until `WouldBlock`.
+        self.on_ws_readable(key, true);
     }
 
     /// Reads until `WouldBlock`, feeding frames to the WebSocket, then flushes once.
-    pub(super) fn on_ws_readable(&mut self, key: usize) {
+    /// `read_all`: do not stop at a short read (the peer's FIN was announced, or the caller
+    /// cannot tell whether the kernel buffer was drained).
+    pub(super) fn on_ws_readable(&mut self, key: usize, read_all: bool) {
         let mut received = false;
         if self.sockets.get(key).is_some_and(|s| !s.stash.is_empty()) {
             // Frames that arrived with the handshake, or after a paused read.
@@ -117,7 +120,7 @@ impl Worker {
                         failed = true;
                         break;
                     }
-                    if n < self.recv.len() {
+                    if n < self.recv.len() && !read_all {
                         break;
                     }
                 }
@@ -179,7 +182,7 @@ impl Worker {
             .get(key)
             .is_some_and(|s| was_paused && s.backpressure.len() < READ_PAUSE_BYTES);
         if resume {
-            self.on_ws_readable(key);
+            self.on_ws_readable(key, true);
         } else {
             self.ws_after_io(key, false);
         }
