@@ -199,3 +199,43 @@ fn fragments_reassemble_with_control_frames_between() {
     assert_eq!(recv(&rx), "close 1000 ");
     server.shutdown();
 }
+
+#[test]
+fn a_panicking_callback_closes_only_its_socket() {
+    let (tx, rx) = mpsc::channel();
+    let app = App::new().ws::<()>(
+        "/",
+        WebSocketBehavior::new()
+            .message(|ws, msg, op| {
+                if msg == b"panic" {
+                    panic!("callback bug");
+                }
+                ws.send(msg, op);
+            })
+            .close(move |_ws, code, _reason| tx.send(code).unwrap()),
+    );
+    let server = serve(app, 1);
+    let mut good = RawWs::connect(server.local_addr(), "/");
+    let mut bad = RawWs::connect(server.local_addr(), "/");
+    bad.send(frame(0x81, b"panic"));
+    assert!(bad.closed(), "the panicking socket is dropped");
+    assert_eq!(recv(&rx), 1006, "close still runs once for it");
+    assert_quiet(&rx);
+    good.send(frame(0x81, b"still here"));
+    assert_eq!(good.frame(), Some((0x81, b"still here".to_vec())));
+    drop(good);
+    assert_eq!(recv(&rx), 1006);
+    server.shutdown();
+}
+
+#[test]
+fn shutdown_sends_going_away() {
+    let (server, rx) = server();
+    let mut ws = RawWs::connect(server.local_addr(), "/");
+    ws.send(frame(0x81, b"hello"));
+    assert_eq!(ws.frame(), Some((0x81, b"hello".to_vec())));
+    let stopping = std::thread::spawn(move || server.shutdown());
+    ws.expect_close(1001);
+    assert_eq!(recv(&rx), "close 1001 server shutting down");
+    stopping.join().unwrap();
+}

@@ -63,7 +63,8 @@ impl WsState {
         behaviors[self.route as usize].settings()
     }
 
-    /// Runs one callback with a handle over this socket; a panic closes the socket.
+    /// Runs one callback with a handle over this socket; a panic drops the socket (its
+    /// `close` callback runs with 1006 unless `close` was what panicked).
     fn call(&mut self, env: &mut Env<'_>, callback: Callback<'_>) {
         let behaviors = env.behaviors;
         let behavior = &behaviors[self.route as usize];
@@ -90,13 +91,17 @@ impl WsState {
             log::error!("WebSocket callback panicked: {message}; closing the socket");
             self.flags.abort = true;
             self.conn.abort();
-            // The close is considered reported: the panicking code gets no other go.
-            self.flags.close_reported = true;
-            self.leave_topics(env);
+            if self.flags.close_reported {
+                // The close callback itself panicked: clean up without it.
+                self.leave_topics(env);
+            } else {
+                // `close` still runs exactly once for this open socket.
+                self.call(env, Callback::Closed(ABNORMAL, ""));
+            }
         }
     }
 
-    /// Unsubscribes from every topic without callbacks (after a panic).
+    /// Unsubscribes from every topic without callbacks (after a panic in `close`).
     fn leave_topics(&mut self, env: &mut Env<'_>) {
         while let Some(id) = self.flags.topics.pop() {
             let name = env.topics.shared_name(id);
