@@ -29,6 +29,8 @@ fn main() -> std::io::Result<()> {
             "/ws",
             WebSocketBehavior::new()
                 .max_payload_length(1024 * 1024)
+                // Room for the echo of one whole message before sends are dropped.
+                .max_backpressure(2 * 1024 * 1024)
                 .message(|ws, message, opcode| {
                     ws.send(message, opcode);
                 }),

@@ -140,3 +140,41 @@ fn close_on_backpressure_limit_closes_the_socket() {
     assert!(received <= queued);
     server.shutdown();
 }
+
+#[test]
+fn a_pipelining_client_that_reads_late_loses_no_echo() {
+    use std::io::Write;
+    // Default 64 KiB max_backpressure: reading pauses instead of dropping echoes.
+    let (tx, rx) = mpsc::sync_channel(1);
+    let app = App::new().ws::<()>(
+        "/",
+        WebSocketBehavior::new().message(move |ws, msg, op| match ws.send(msg, op) {
+            SendStatus::Dropped => panic!("an echo was dropped"),
+            SendStatus::Backpressure => {
+                let _ = tx.try_send(());
+            }
+            _ => {}
+        }),
+    );
+    let server = serve(app, 1);
+    let mut ws = ws_support::RawWs::connect(server.local_addr(), "/");
+    let count = 2_000u32;
+    let mut bytes = Vec::new();
+    for i in 0..count {
+        let mut payload = vec![b'.'; 16 * 1024];
+        payload[..4].copy_from_slice(&i.to_be_bytes());
+        bytes.extend(ws_support::frame(0x82, &payload));
+    }
+    let mut writer = ws.stream.try_clone().unwrap();
+    let sending = std::thread::spawn(move || writer.write_all(&bytes).unwrap());
+    // Read nothing until the kernel has refused the server's echoes.
+    recv(&rx);
+    for i in 0..count {
+        let (first, payload) = ws.frame().expect("echo");
+        assert_eq!(first, 0x82);
+        assert_eq!(payload[..4], i.to_be_bytes(), "echo {i}");
+    }
+    sending.join().unwrap();
+    drop(ws);
+    server.shutdown();
+}

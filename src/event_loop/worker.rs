@@ -248,13 +248,14 @@ impl Worker {
         if socket.backpressure.is_empty() {
             return;
         }
-        let was_paused = socket.backpressure.len() >= READ_PAUSE_BYTES;
+        let before = socket.backpressure.len();
+        let was_paused = before >= READ_PAUSE_BYTES;
         if socket.drain_backpressure().is_err() {
             self.close(key);
             return;
         }
         if matches!(socket.proto, Proto::Ws(_)) {
-            self.on_ws_writable(key, was_paused);
+            self.on_ws_writable(key, before);
             return;
         }
         if was_paused && socket.backpressure.len() < READ_PAUSE_BYTES {

@@ -115,14 +115,20 @@ impl WsState {
         self.call(env, Callback::Open);
     }
 
-    /// Processes received bytes; returns how many were used (the rest, a partial frame
-    /// header or control frame, must be offered again with more).
-    pub(crate) fn feed(&mut self, input: &mut [u8], env: &mut Env<'_>) -> usize {
+    /// Processes received bytes; returns how many were used. The rest (a partial frame
+    /// header or control frame, or what follows a message whose callback left `pause_at`
+    /// bytes or more waiting for the kernel) must be offered again later.
+    pub(crate) fn feed(&mut self, input: &mut [u8], env: &mut Env<'_>, pause_at: usize) -> usize {
         let max = self.settings(env.behaviors).max_payload_length;
         let mut pos = 0;
         loop {
             if self.flags.abort {
                 return input.len();
+            }
+            if env.link.buffered() >= pause_at {
+                // The client does not read: leave its next messages unread rather than
+                // produce output that would be dropped.
+                return pos;
             }
             let (used, event) = self.conn.next(&mut input[pos..], env.cork, max);
             pos += used;

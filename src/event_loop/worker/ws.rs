@@ -5,6 +5,7 @@ use std::io::{self, Read};
 
 use super::{CORK_FLUSH_BYTES, CORK_KEEP_BYTES, LINGER_SECS, Worker, deadline};
 use crate::event_loop::socket::{Proto, READ_PAUSE_BYTES, Socket, Timer, Wire};
+use crate::ws::behavior::ErasedBehavior;
 use crate::ws::conn::Closing;
 use crate::ws::session::{Env, WsState};
 
@@ -101,7 +102,7 @@ impl Worker {
             };
             if ws.flags.abort
                 || ws.conn.closing() == Closing::Done
-                || socket.backpressure.len() >= READ_PAUSE_BYTES
+                || socket.backpressure.len() >= read_pause(ws, &self.app.ws)
             {
                 break;
             }
@@ -154,6 +155,7 @@ impl Worker {
         else {
             return;
         };
+        let pause_at = read_pause(ws, &self.app.ws);
         let mut wire = Wire {
             stream,
             backpressure,
@@ -162,11 +164,11 @@ impl Worker {
         let mut env = ws_env!(self, wire, key, *remote);
         if stash.is_empty() {
             let input = &mut self.recv[..n];
-            let used = ws.feed(input, &mut env);
+            let used = ws.feed(input, &mut env, pause_at);
             stash.extend_from_slice(&input[used..]);
         } else {
             stash.extend_from_slice(&self.recv[..n]);
-            let used = ws.feed(stash, &mut env);
+            let used = ws.feed(stash, &mut env, pause_at);
             stash.drain(..used);
             if stash.is_empty() {
                 *stash = Vec::new();
@@ -175,12 +177,19 @@ impl Worker {
     }
 
     /// Buffered bytes went out: `drain` runs, and reading resumes if it had paused.
-    pub(super) fn on_ws_writable(&mut self, key: usize, was_paused: bool) {
+    pub(super) fn on_ws_writable(&mut self, key: usize, before: usize) {
         self.with_ws(key, |ws, env| ws.drained(env));
-        let resume = self
-            .sockets
-            .get(key)
-            .is_some_and(|s| was_paused && s.backpressure.len() < READ_PAUSE_BYTES);
+        let resume = match self.sockets.get(key) {
+            Some(Socket {
+                proto: Proto::Ws(ws),
+                backpressure,
+                ..
+            }) => {
+                let pause = read_pause(ws, &self.app.ws);
+                before >= pause && backpressure.len() < pause
+            }
+            _ => false,
+        };
         if resume {
             self.on_ws_readable(key, true);
         } else {
@@ -313,6 +322,14 @@ impl Worker {
             self.ws_after_io(key, false);
         }
     }
+}
+
+/// Backpressure at which a WebSocket stops being read, in bytes: its `max_backpressure`
+/// (input that would only produce dropped output waits in the kernel), at most the loop's.
+fn read_pause(ws: &WsState, behaviors: &[std::sync::Arc<dyn ErasedBehavior>]) -> usize {
+    ws.settings(behaviors)
+        .max_backpressure
+        .clamp(1, READ_PAUSE_BYTES)
 }
 
 /// The loop second an idle timer of `timeout` fires; never for a zero timeout.
