@@ -217,6 +217,18 @@ impl App {
     }
 }
 
+#[cfg(feature = "internals")]
+impl App {
+    /// The routing table `start` hands the loops, for `crate::internals`.
+    pub(crate) fn into_shared(self) -> Shared {
+        Shared {
+            router: self.router,
+            routes: self.routes,
+            config: self.config,
+        }
+    }
+}
+
 /// The `:name`s of a pattern, in order.
 fn param_names(pattern: &str) -> Box<[Box<str>]> {
     pattern

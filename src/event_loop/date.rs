@@ -20,13 +20,16 @@ impl DateCache {
         cache
     }
 
-    /// Re-formats the line from the system clock.
+    /// Re-formats the line from the system clock, in place (no allocation: the tick is on
+    /// the loop).
     pub(crate) fn refresh(&mut self) {
-        let date = httpdate::fmt_http_date(SystemTime::now());
-        let line = format!("Date: {date}\r\n");
+        use std::io::Write;
+        let date = httpdate::HttpDate::from(SystemTime::now());
+        let mut line = [0u8; LINE_LEN];
+        let mut cursor: &mut [u8] = &mut line;
         // IMF-fixdate is always 29 bytes; keep the previous line if that ever changed.
-        if line.len() == LINE_LEN {
-            self.line.copy_from_slice(line.as_bytes());
+        if write!(cursor, "Date: {date}\r\n").is_ok() && cursor.is_empty() {
+            self.line = line;
         }
     }
 

@@ -1,0 +1,69 @@
+//! Whole request -> response through the sans-IO connection (parse, route, handler, response
+//! writer), with no socket: what one event-loop iteration costs per request, minus syscalls.
+//!
+//! `cargo bench --features internals --bench response`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use uweb::App;
+use uweb::internals::Driver;
+
+/// wrk's request in the TechEmpower plaintext test.
+const REQUEST: &[u8] = b"GET /plaintext HTTP/1.1\r\n\
+Host: tfb-server:8080\r\n\
+Accept: text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7\r\n\
+Connection: keep-alive\r\n\
+\r\n";
+
+/// Requests per buffer in the pipelined case (wrk's `--pipeline 16`).
+const PIPELINE: usize = 16;
+
+fn app() -> App {
+    App::new()
+        .get("/plaintext", |res, _req| {
+            res.write_header("Content-Type", "text/plain")
+                .write_header("Server", "uweb")
+                .end("Hello, World!");
+        })
+        .get("/json", |res, _req| res.end("{}"))
+        .any("/*", |res, _req| res.write_status("404 Not Found").end(""))
+}
+
+fn bench(c: &mut Criterion) {
+    let mut driver = Driver::new(app());
+    let mut out = Vec::with_capacity(64 * 1024);
+
+    // One response, checked once outside the timing.
+    assert_eq!(driver.process(REQUEST, &mut out), REQUEST.len());
+    let one = out.len();
+    assert!(out.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert!(out.ends_with(b"\r\n\r\nHello, World!"));
+    assert!(!driver.is_closing());
+
+    let pipelined = REQUEST.repeat(PIPELINE);
+    out.clear();
+    assert_eq!(driver.process(&pipelined, &mut out), pipelined.len());
+    assert_eq!(out.len(), one * PIPELINE);
+
+    let mut group = c.benchmark_group("response");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("plaintext_get", |b| {
+        b.iter(|| {
+            out.clear();
+            driver.process(black_box(REQUEST), &mut out)
+        });
+    });
+    group.throughput(Throughput::Elements(PIPELINE as u64));
+    group.bench_function("plaintext_get_pipelined_16", |b| {
+        b.iter(|| {
+            out.clear();
+            driver.process(black_box(&pipelined), &mut out)
+        });
+    });
+    group.finish();
+    assert!(!driver.is_closing());
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

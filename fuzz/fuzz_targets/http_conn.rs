@@ -1,0 +1,127 @@
+//! A whole HTTP/1.1 connection (parser, router, handlers, response writer, body decoding) fed
+//! arbitrary bytes in fuzzer-chosen pieces, as the event loop feeds it (with its stash of
+//! unconsumed bytes).
+//!
+//! Input layout: `flags`, four piece lengths (each `n + 1`, cycled), then the wire bytes.
+//! `flags` bit 0: tight limits; bit 1: the server is shutting down.
+//!
+//! Invariants: no panic; each call consumes at most what it is offered; the output is bounded
+//! by a multiple of the input; whatever is written starts like an HTTP/1.1 response.
+#![no_main]
+
+use std::sync::{LazyLock, Mutex};
+
+use libfuzzer_sys::fuzz_target;
+use uweb::internals::Driver;
+use uweb::{App, Config};
+
+/// Output bytes allowed per input byte, plus a constant: the largest answer (a `405` with
+/// `Allow`, or `100 Continue` then a response) to the shortest request (18 bytes), and the
+/// echo route's chunk framing (6 bytes out per body byte fed one at a time), fit well inside.
+const OUT_PER_IN: usize = 32;
+const OUT_CONST: usize = 4096;
+
+fn app(config: Config) -> App {
+    App::new()
+        .config(config)
+        .get("/plaintext", |res, _req| {
+            res.write_header("Content-Type", "text/plain")
+                .write_header("Server", "uweb")
+                .end("Hello, World!");
+        })
+        .get("/user/:id", |res, req| {
+            let id = req.parameter("id").unwrap_or_default().len();
+            let q = req.query_value("q").map_or(0, |v| v.len());
+            res.write_header("X-Lens", &format!("{id},{q}")).end("user");
+        })
+        .get("/stream", |res, _req| {
+            res.write("one");
+            res.write("two");
+            res.end("three");
+        })
+        .post("/echo/:id", |res, _req| {
+            res.write_header("Content-Type", "application/octet-stream");
+            res.on_data(|res, chunk, last| {
+                res.write(chunk);
+                if last {
+                    res.end("");
+                }
+            });
+        })
+        .post("/count", |res, _req| {
+            let mut total = 0usize;
+            res.on_data(move |res, chunk, last| {
+                total += chunk.len();
+                if last {
+                    res.end(total.to_string());
+                }
+            });
+        })
+        .post("/early", |res, _req| {
+            res.write_status("201 Created").end("early")
+        })
+        .put("/unanswered", |_res, _req| {})
+        .delete("/fail", |_res, _req| Err::<(), _>("handler error"))
+        .get("/close", |res, _req| res.close())
+        .get("/yield/*", |_res, req| req.set_yield(true))
+        .get("/yield/:x", |res, _req| res.end("after yield"))
+        .method("PROPFIND", "/*", |res, _req| res.end_without_body(Some(3)))
+}
+
+static DRIVERS: LazyLock<Mutex<[Driver; 2]>> = LazyLock::new(|| {
+    let mut tight = Config::default();
+    tight.max_head_bytes = 128;
+    tight.max_header_fields = 4;
+    tight.max_request_target_bytes = 32;
+    tight.max_body_bytes = 64;
+    Mutex::new([Driver::new(app(Config::default())), Driver::new(app(tight))])
+});
+
+fuzz_target!(|data: &[u8]| {
+    let [flags, a, b, c, d, ref wire @ ..] = *data else {
+        return;
+    };
+    let pieces = [a, b, c, d].map(|n| usize::from(n) + 1);
+    let mut drivers = DRIVERS.lock().unwrap_or_else(|e| e.into_inner());
+    let driver = &mut drivers[usize::from(flags & 1)];
+    driver.reset();
+    driver.set_shutting_down(flags & 2 != 0);
+
+    let mut out = Vec::new();
+    let mut stash: Vec<u8> = Vec::new();
+    let (mut pos, mut fed) = (0, 0);
+    for &piece in pieces.iter().cycle() {
+        if pos == wire.len() || driver.is_closing() {
+            break;
+        }
+        let input = &wire[pos..wire.len().min(pos + piece)];
+        pos += input.len();
+        fed += input.len();
+        // As the loop's `feed`: process the read directly, or behind what is stashed.
+        if stash.is_empty() {
+            let used = driver.process(input, &mut out);
+            assert!(used <= input.len(), "consumed {used} of {}", input.len());
+            stash.extend_from_slice(&input[used..]);
+        } else {
+            stash.extend_from_slice(input);
+            let used = driver.process(&stash, &mut out);
+            assert!(used <= stash.len(), "consumed {used} of {}", stash.len());
+            stash.drain(..used);
+        }
+        assert!(
+            out.len() <= OUT_PER_IN * fed + OUT_CONST,
+            "{} output bytes for {fed} input bytes",
+            out.len()
+        );
+    }
+    assert!(out.is_empty() || out.starts_with(b"HTTP/1.1 "), "{out:?}");
+    if driver.is_closing() {
+        // A closing connection reads nothing more and writes nothing more.
+        let before = out.len();
+        assert_eq!(
+            driver.process(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &mut out),
+            27
+        );
+        assert_eq!(out.len(), before, "output after close");
+    }
+});

@@ -1,0 +1,208 @@
+//! Thin wrappers over crate internals for the benches and fuzz targets (cargo feature
+//! `internals`, off by default). Not part of the public API: no stability promise.
+//!
+//! Every wrapper runs the real code path: [`parse_head`] is the connection's head parser,
+//! [`ChunkedDecoder`] the body decoder, [`Router`] the specificity router and [`Driver`] a whole
+//! sans-IO connection dispatching into an [`App`]'s routes, exactly as an event loop does.
+
+use std::mem::MaybeUninit;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use crate::app::{App, Shared};
+use crate::config::Config;
+use crate::http::{chunked, conn, errors::ProtoError, head};
+use crate::router::{self, Params, Priority};
+
+/// Header slots offered to the parser, as `HttpConn` does (`Config` may only lower it).
+const MAX_FIELDS: usize = 128;
+
+/// The fixed `Date` line [`Driver`] writes (the loop's cache has the same length), so output
+/// is deterministic.
+pub const DATE_LINE: &[u8] = b"Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n";
+
+/// How a parsed request's body is delimited (RFC 9112 section 6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// No body.
+    None,
+    /// `Content-Length` bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// What [`parse_head`] found in a complete head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeadSummary {
+    /// Length of the head in bytes, final CRLF included.
+    pub len: usize,
+    /// Number of header fields.
+    pub fields: usize,
+    /// Length of the path part of the target.
+    pub path_len: usize,
+    /// Body framing.
+    pub framing: Framing,
+    /// Whether the connection stays open after this exchange.
+    pub keep_alive: bool,
+}
+
+/// Parses one request head from the front of `bytes` with `config`'s limits, as a connection
+/// does. `Ok(None)`: incomplete, more bytes are needed. `Err(status)`: the request is refused
+/// with that status code (400, 413, 414, 431, 501 or 505).
+///
+/// # Errors
+/// The status code of the protocol error the connection would answer with.
+pub fn parse_head(bytes: &[u8], config: &Config) -> Result<Option<HeadSummary>, u16> {
+    let mut slots = [const { MaybeUninit::uninit() }; MAX_FIELDS];
+    match head::parse_head(bytes, &mut slots, config) {
+        Ok(Some(h)) => Ok(Some(HeadSummary {
+            len: h.len,
+            fields: h.headers.len(),
+            path_len: h.path.len(),
+            framing: match h.framing {
+                head::BodyFraming::None => Framing::None,
+                head::BodyFraming::Length(n) => Framing::Length(n),
+                head::BodyFraming::Chunked => Framing::Chunked,
+            },
+            keep_alive: h.keep_alive,
+        })),
+        Ok(None) => Ok(None),
+        Err(e) => Err(status_of(e)),
+    }
+}
+
+/// The status code of a protocol error, read from its pre-baked response
+/// (`HTTP/1.1 NNN ...`), so new variants need no change here.
+fn status_of(error: ProtoError) -> u16 {
+    error
+        .response()
+        .get(9..12)
+        .and_then(|code| std::str::from_utf8(code).ok())
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A chunked body the decoder rejected (the connection answers `400`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkedError(chunked::ChunkedError);
+
+/// The incremental chunked-body decoder (RFC 9112 section 7.1).
+#[derive(Debug, Default)]
+pub struct ChunkedDecoder(chunked::ChunkedDecoder);
+
+impl ChunkedDecoder {
+    /// A decoder positioned at the first chunk-size.
+    pub fn new() -> Self {
+        ChunkedDecoder(chunked::ChunkedDecoder::new())
+    }
+
+    /// Feeds `input`; calls `on_data` for each run of body data. Returns `(consumed, done)`.
+    ///
+    /// # Errors
+    /// When the framing is invalid.
+    pub fn decode(
+        &mut self,
+        input: &[u8],
+        on_data: impl FnMut(&[u8]),
+    ) -> Result<(usize, bool), ChunkedError> {
+        self.0.decode(input, on_data).map_err(ChunkedError)
+    }
+}
+
+/// The app's router on its own: handler ids are positions in the route list.
+#[derive(Debug)]
+pub struct Router(router::Router);
+
+impl Router {
+    /// Builds a router from `(method, pattern)` pairs, `None` meaning any method; route `i`
+    /// gets handler id `i`.
+    ///
+    /// # Panics
+    /// On an invalid pattern, or more than `u32::MAX` routes.
+    pub fn new(routes: &[(Option<&str>, &str)]) -> Self {
+        let mut r = router::Router::new();
+        for (i, &(method, pattern)) in routes.iter().enumerate() {
+            let id = u32::try_from(i).expect("too many routes");
+            r.add(method, pattern, Priority::Method, id);
+        }
+        Router(r)
+    }
+
+    /// The id of the first (most specific) route matching `method` and `path`, if any.
+    pub fn lookup(&self, method: &str, path: &str) -> Option<u32> {
+        let mut params = Params::new();
+        let mut hit = None;
+        self.0.route(method, path, &mut params, |id, _| {
+            hit = Some(id);
+            true
+        });
+        hit
+    }
+}
+
+/// One sans-IO HTTP/1.1 connection driven by an [`App`]'s routes, as an event loop drives it
+/// (minus sockets, timers and the receive stash).
+pub struct Driver {
+    app: Shared,
+    conn: conn::HttpConn,
+    remote: SocketAddr,
+    shutting_down: bool,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("remote", &self.remote)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver {
+    /// A fresh connection served by `app`'s routes and limits.
+    pub fn new(app: App) -> Self {
+        Driver {
+            app: app.into_shared(),
+            conn: conn::HttpConn::new(),
+            remote: SocketAddr::from((Ipv4Addr::LOCALHOST, 40000)),
+            shutting_down: false,
+        }
+    }
+
+    /// Feeds received bytes, appending whatever the connection writes to `out`. Returns how
+    /// many bytes were consumed: the rest must be offered again, with more data after it.
+    pub fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
+        let mut io = conn::Io {
+            out,
+            date: DATE_LINE,
+            config: &self.app.config,
+            remote: self.remote,
+            shutting_down: self.shutting_down,
+        };
+        self.conn.process(input, &mut io, &self.app)
+    }
+
+    /// Starts over with a new connection on the same app.
+    pub fn reset(&mut self) {
+        self.conn = conn::HttpConn::new();
+    }
+
+    /// Marks the server as shutting down: connections close after the current response.
+    pub fn set_shutting_down(&mut self, shutting_down: bool) {
+        self.shutting_down = shutting_down;
+    }
+
+    /// True once the connection wants to close (after a flush, or at once).
+    pub fn is_closing(&self) -> bool {
+        self.conn.closing() != conn::Closing::No
+    }
+
+    /// True between requests: nothing half-read, the last response complete.
+    pub fn is_idle(&self) -> bool {
+        self.conn.is_idle()
+    }
+
+    /// True while a request body is being read.
+    pub fn in_body(&self) -> bool {
+        self.conn.in_body()
+    }
+}
