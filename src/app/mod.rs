@@ -225,6 +225,7 @@ impl App {
             router: self.router,
             routes: self.routes,
             config: self.config,
+            ws: self.ws,
         }
     }
 }
