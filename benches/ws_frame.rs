@@ -6,7 +6,9 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use uweb::internals::{OpCode, WsConnection, WsEvent, ws_unmask};
+use uweb::internals::{
+    OpCode, WsConnection, WsEvent, ws_parse_header, ws_parse_header_reference, ws_unmask,
+};
 
 const SIZES: [usize; 3] = [16, 1024, 64 * 1024];
 /// XOR with 0x20 swaps ASCII letter case, so a text payload stays valid UTF-8 whether the
@@ -73,5 +75,21 @@ fn unmask(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, echo, unmask);
+/// The header parser alone: the hand-written one against tungstenite's `FrameHeader::parse`
+/// (the reason the connection uses its own).
+fn parse_header(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ws_parse_header");
+    for size in SIZES {
+        let frame = client_frame(size, OpCode::Binary);
+        group.bench_function(BenchmarkId::new("uweb", size), |b| {
+            b.iter(|| ws_parse_header(black_box(&frame)));
+        });
+        group.bench_function(BenchmarkId::new("tungstenite", size), |b| {
+            b.iter(|| ws_parse_header_reference(black_box(&frame)));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, echo, unmask, parse_header);
 criterion_main!(benches);

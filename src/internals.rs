@@ -236,13 +236,30 @@ pub struct WsHeader {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WsBadHeader;
 
-/// Parses the frame header at the front of `bytes` (tungstenite's `FrameHeader`).
+/// Parses the frame header at the front of `bytes`, as the connection does.
 /// `Ok(None)`: incomplete.
 ///
 /// # Errors
 /// [`WsBadHeader`] for a reserved opcode or a 64-bit length with its top bit set.
 pub fn ws_parse_header(bytes: &[u8]) -> Result<Option<WsHeader>, WsBadHeader> {
-    match ws::codec::parse_header(bytes) {
+    convert(ws::codec::parse_header(bytes))
+}
+
+/// [`ws_parse_header`] through tungstenite's `FrameHeader::parse`, the reference the
+/// hand-written parser is checked against. The two agree on every complete header; ours fails
+/// a reserved opcode before the rest of the header arrives.
+///
+/// # Errors
+/// As [`ws_parse_header`].
+pub fn ws_parse_header_reference(bytes: &[u8]) -> Result<Option<WsHeader>, WsBadHeader> {
+    convert(ws::codec::parse_header_tungstenite(bytes))
+}
+
+/// The wrapper's view of a parse result.
+fn convert(
+    parsed: Result<Option<ws::codec::Header>, ws::codec::BadHeader>,
+) -> Result<Option<WsHeader>, WsBadHeader> {
+    match parsed {
         Ok(Some(h)) => Ok(Some(WsHeader {
             fin: h.fin,
             rsv: h.rsv,

@@ -66,12 +66,64 @@ pub(crate) struct Header {
 pub(crate) struct BadHeader;
 
 /// Parses the frame header at the front of `buf`; `Ok(None)` while it is incomplete.
+///
+/// Hand-written: `benches/ws_frame.rs` showed tungstenite's `FrameHeader::parse` (a `Cursor`
+/// and `Read` calls) costing most of a 16-byte echo. Tests and the `ws_codec` fuzz target
+/// check it against tungstenite's parser ([`parse_header_tungstenite`]). It fails a reserved
+/// opcode as soon as the first byte shows it, where tungstenite waits for the whole header.
 pub(crate) fn parse_header(buf: &[u8]) -> Result<Option<Header>, BadHeader> {
+    let [first, second, ..] = *buf else {
+        return Ok(None);
+    };
+    let opcode = first & 0x0f;
+    if matches!(opcode, 3..=7 | 11..=15) {
+        return Err(BadHeader);
+    }
+    let (payload_len, mut header_len) = match second & 0x7f {
+        126 => match buf.get(2..4) {
+            Some(&[hi, lo]) => (u64::from(u16::from_be_bytes([hi, lo])), 4),
+            _ => return Ok(None),
+        },
+        127 => match buf.get(2..10).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+            // "the most significant bit MUST be 0" (RFC 6455 section 5.2).
+            Some(bytes) if bytes[0] & 0x80 != 0 => return Err(BadHeader),
+            Some(bytes) => (u64::from_be_bytes(bytes), 10),
+            None => return Ok(None),
+        },
+        n => (u64::from(n), 2),
+    };
+    let mask = if second & 0x80 != 0 {
+        match buf
+            .get(header_len..header_len + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        {
+            Some(mask) => {
+                header_len += 4;
+                Some(mask)
+            }
+            None => return Ok(None),
+        }
+    } else {
+        None
+    };
+    Ok(Some(Header {
+        fin: first & 0x80 != 0,
+        rsv: first & 0x70 != 0,
+        opcode: RawOpCode::from(opcode),
+        mask,
+        payload_len,
+        header_len,
+    }))
+}
+
+/// The same parse through tungstenite's `FrameHeader`: the reference [`parse_header`] is
+/// tested and fuzzed against.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
+pub(crate) fn parse_header_tungstenite(buf: &[u8]) -> Result<Option<Header>, BadHeader> {
     let mut cursor = Cursor::new(buf);
     match FrameHeader::parse(&mut cursor) {
         Ok(None) => Ok(None),
         Ok(Some((h, payload_len))) => {
-            // "the most significant bit MUST be 0" (RFC 6455 section 5.2).
             if payload_len >> 63 != 0 {
                 return Err(BadHeader);
             }
@@ -94,16 +146,21 @@ pub(crate) fn write_frame(out: &mut Vec<u8>, opcode: RawOpCode, fin: bool, paylo
     out.extend_from_slice(payload);
 }
 
-/// Appends the header of an unmasked frame carrying `payload_len` bytes.
+/// Appends the header of an unmasked frame carrying `payload_len` bytes (RFC 6455 section
+/// 5.2: 7-bit, 16-bit or 64-bit length). Hand-written for the reason given at
+/// [`parse_header`]; tested against tungstenite's `FrameHeader::format`.
 pub(crate) fn write_header(out: &mut Vec<u8>, opcode: RawOpCode, fin: bool, payload_len: usize) {
-    let header = FrameHeader {
-        is_final: fin,
-        opcode,
-        ..FrameHeader::default()
-    };
     out.reserve(MAX_HEADER_BYTES + payload_len);
-    // Writing into a Vec cannot fail.
-    let _ = header.format(payload_len as u64, out);
+    let first = u8::from(opcode) | if fin { 0x80 } else { 0 };
+    if payload_len < 126 {
+        out.extend_from_slice(&[first, payload_len as u8]);
+    } else if let Ok(len) = u16::try_from(payload_len) {
+        let [hi, lo] = len.to_be_bytes();
+        out.extend_from_slice(&[first, 126, hi, lo]);
+    } else {
+        out.extend_from_slice(&[first, 127]);
+        out.extend_from_slice(&(payload_len as u64).to_be_bytes());
+    }
 }
 
 /// Appends a close frame: `code` (big-endian) and `reason`, or an empty payload for `None`.
@@ -239,6 +296,53 @@ mod tests {
             assert_eq!(h.payload_len, len as u64);
             assert_eq!(out.len(), h.header_len + len);
             assert!(h.mask.is_none());
+        }
+    }
+
+    #[test]
+    fn parser_agrees_with_tungstenite() {
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        for first in [
+            0x00, 0x01, 0x02, 0x03, 0x08, 0x09, 0x0a, 0x0b, 0x81, 0xc2, 0xf1, 0x7f,
+        ] {
+            for second in [0x00, 0x05, 0x7d, 0x7e, 0x7f, 0x80, 0x85, 0xfd, 0xfe, 0xff] {
+                let mut bytes = vec![first, second, 0x80, 0x01, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7];
+                for len in 0..bytes.len() {
+                    inputs.push(bytes[..len].to_vec());
+                }
+                bytes[2] = 0x00;
+                inputs.push(bytes);
+            }
+        }
+        for input in inputs {
+            let ours = parse_header(&input);
+            let theirs = parse_header_tungstenite(&input);
+            match ours {
+                // Ours fails reserved opcodes before the header is complete.
+                Err(BadHeader) => assert!(!matches!(theirs, Ok(Some(_))), "{input:x?}"),
+                _ => assert_eq!(ours, theirs, "{input:x?}"),
+            }
+            if theirs.is_err() {
+                assert_eq!(ours, Err(BadHeader), "{input:x?}");
+            }
+        }
+    }
+
+    #[test]
+    fn formatter_agrees_with_tungstenite() {
+        for len in [0usize, 1, 125, 126, 127, 65535, 65536, 1 << 20] {
+            for (opcode, fin) in [(OpCode::Text.raw(), true), (OpCode::Binary.raw(), false)] {
+                let mut ours = Vec::new();
+                write_header(&mut ours, opcode, fin, len);
+                let mut theirs = Vec::new();
+                let header = FrameHeader {
+                    is_final: fin,
+                    opcode,
+                    ..FrameHeader::default()
+                };
+                header.format(len as u64, &mut theirs).unwrap();
+                assert_eq!(ours, theirs, "len {len}");
+            }
         }
     }
 
