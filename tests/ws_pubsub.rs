@@ -232,3 +232,34 @@ fn a_thousand_subscribers_all_receive() {
     drop(clients);
     server.shutdown();
 }
+
+#[test]
+fn subscription_callback_sees_counts_after_and_before() {
+    let (tx, rx) = mpsc::channel();
+    let app = App::new().ws::<()>(
+        "/",
+        WebSocketBehavior::new()
+            .open(|ws| {
+                ws.subscribe("t");
+            })
+            .message(|ws, _msg, _op| {
+                ws.unsubscribe("t");
+            })
+            .subscription(move |_ws, topic, new, old| {
+                tx.send(format!("{topic} {new} {old}")).unwrap();
+            }),
+    );
+    let server = serve(app, 2);
+    let (mut a, _) = connect(server.local_addr(), "/");
+    assert_eq!(recv(&rx), "t 1 0");
+    let (b, _) = connect(server.local_addr(), "/");
+    assert_eq!(recv(&rx), "t 2 1");
+    a.send(Message::text("leave")).unwrap();
+    assert_eq!(recv(&rx), "t 1 2");
+    // Closing leaves every topic, with the callback.
+    drop(b);
+    assert_eq!(recv(&rx), "t 0 1");
+    ws_support::assert_quiet(&rx);
+    drop(a);
+    server.shutdown();
+}
