@@ -3,8 +3,9 @@
 //!
 //! Every wrapper runs the real code path: [`parse_head`] is the connection's head parser,
 //! [`ChunkedDecoder`] the body decoder, [`Router`] the specificity router and [`Driver`] a whole
-//! sans-IO connection dispatching into an [`App`]'s routes, exactly as an event loop does;
-//! [`ws_parse_header`], [`ws_unmask`] and [`ws_write_frame`] the WebSocket frame codec and
+//! sans-IO connection dispatching into an [`App`]'s routes, exactly as an event loop does.
+//! [`AppRoutes`] is an app's compiled route table (groups flattened), looked up as dispatch does.
+//! [`ws_parse_header`], [`ws_unmask`] and [`ws_write_frame`] are the WebSocket frame codec and
 //! [`WsConnection`] the sans-IO WebSocket connection.
 
 use std::mem::MaybeUninit;
@@ -13,7 +14,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use crate::app::{App, Shared};
 use crate::config::Config;
 use crate::http::{chunked, conn, errors::ProtoError, head};
-use crate::router::{self, Params, Priority};
+use crate::router::{Params, Priority, RouteTree};
 use crate::ws;
 
 /// Header slots offered to the parser, as `HttpConn` does (`Config` may only lower it).
@@ -114,7 +115,7 @@ impl ChunkedDecoder {
 
 /// The app's router on its own: handler ids are positions in the route list.
 #[derive(Debug)]
-pub struct Router(router::Router);
+pub struct Router(RouteTree);
 
 impl Router {
     /// Builds a router from `(method, pattern)` pairs, `None` meaning any method; route `i`
@@ -123,7 +124,7 @@ impl Router {
     /// # Panics
     /// On an invalid pattern, or more than `u32::MAX` routes.
     pub fn new(routes: &[(Option<&str>, &str)]) -> Self {
-        let mut r = router::Router::new();
+        let mut r = RouteTree::default();
         for (i, &(method, pattern)) in routes.iter().enumerate() {
             let id = u32::try_from(i).expect("too many routes");
             r.add(method, pattern, Priority::Method, id);
@@ -207,6 +208,53 @@ impl Driver {
     /// True while a request body is being read.
     pub fn in_body(&self) -> bool {
         self.conn.in_body()
+    }
+}
+
+/// An [`App`]'s compiled default route table: groups, prefixes and endpoints flattened into
+/// the one tree, as the loops get it. Handler ids are positions in compilation order (an
+/// app's routes in registration order, a nested group's where it was nested).
+pub struct AppRoutes(Shared);
+
+impl std::fmt::Debug for AppRoutes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppRoutes")
+            .field("routes", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppRoutes {
+    /// Compiles `app`'s routes.
+    ///
+    /// # Panics
+    /// If a full pattern (prefixes concatenated) is invalid.
+    pub fn new(app: App) -> Self {
+        AppRoutes(app.into_shared())
+    }
+
+    /// Number of compiled routes.
+    pub fn len(&self) -> usize {
+        self.0.default.routes.len()
+    }
+
+    /// True if the app has no route.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id of the first (most specific) route matching `method` and `path`, if any.
+    pub fn lookup(&self, method: &str, path: &str) -> Option<u32> {
+        let mut params = Params::new();
+        let mut hit = None;
+        self.0
+            .default
+            .tree
+            .route(method, path, &mut params, |id, _| {
+                hit = Some(id);
+                true
+            });
+        hit
     }
 }
 

@@ -122,7 +122,10 @@ pub mod internals;
 mod router;
 mod ws;
 
-pub use app::{App, BoxError, HandlerReturn};
+pub use ::http::{Extensions, Method};
+pub use app::{
+    App, BoxError, EndpointResult, HandlerError, HandlerReturn, HttpEndpoint, Router, Stage,
+};
 pub use config::Config;
 pub use event_loop::Server;
 pub use http::request::{HttpRequest, ParamKey};

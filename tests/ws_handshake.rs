@@ -230,3 +230,28 @@ fn open_runs_once_per_upgrade_on_each_connection() {
     drop(clients);
     server.shutdown();
 }
+
+#[test]
+fn groups_carry_ws_routes_and_their_middleware_guards_the_handshake() {
+    let api = uweb::Router::new()
+        .middleware(|res, req| {
+            if req.query_value("token").as_deref() != Some("ok") {
+                res.write_status("401 Unauthorized").end("no token");
+            }
+        })
+        .ws::<()>(
+            "/live",
+            WebSocketBehavior::new().message(|ws, msg, op| {
+                ws.send(msg, op);
+            }),
+        );
+    let server = serve(App::new().nest("/api", api), 1);
+    let mut http = Client::connect(server.local_addr());
+    let res = http.send(handshake_request("/api/live", "")).response();
+    assert_eq!((res.status, res.body_str()), (401, "no token"));
+    let (mut ws, _) = connect(server.local_addr(), "/api/live?token=ok");
+    ws.send(Message::text("in the group")).unwrap();
+    assert_eq!(next_text(&mut ws), "in the group");
+    drop((ws, http));
+    server.shutdown();
+}

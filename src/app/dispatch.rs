@@ -1,74 +1,155 @@
-//! The routing table shared by every loop, and how one request is dispatched through it:
-//! routes in specificity order with `set_yield` fall-through, then the built-in 404/405
-//! fallback; panics and errors become `500`.
+//! The routing tables shared by every loop, and how one request is dispatched through them:
+//! the table of the request's domain, routes in specificity order with `set_yield`
+//! fall-through, each route's middleware chain, then the built-in 404/405 fallback; errors
+//! and panics go to the error handler.
 
 use std::any::Any;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 
-use super::handler::{BoxError, BoxedHandler};
+use ::http::Extensions;
+
+use super::compile::{Route, Table};
+use super::error::{ErrorHandler, HandlerError, Stage, report};
+use super::group::RouteKind;
+use super::handler::BoxError;
 use crate::config::Config;
 use crate::http::conn::Dispatch;
 use crate::http::head::Head;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
-use crate::router::{Params, Router};
-use crate::ws::behavior::ErasedBehavior;
+use crate::router::{DomainTree, Params, server_name};
 use crate::ws::handshake;
 
-/// One registered route: its handler and the names of its `:param`s, in pattern order.
-pub(crate) struct Route {
-    pub(crate) handler: BoxedHandler,
-    pub(crate) param_names: Box<[Box<str>]>,
-}
-
-/// Everything the loops share, read-only: the router, the routes, the limits.
+/// Everything the loops share, read-only: the route tables, the error handler, the limits.
 pub(crate) struct Shared {
-    pub(crate) router: Router,
-    pub(crate) routes: Vec<Route>,
+    /// Routes for hosts that no domain matches.
+    pub(crate) default: Table,
+    /// Domain patterns, mapping to indexes of `domain_tables`.
+    pub(crate) domains: DomainTree,
+    pub(crate) domain_tables: Vec<Table>,
+    /// `None`: the default (log, then `500`).
+    pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) config: Config,
-    /// WebSocket routes' behaviors, by route index.
-    pub(crate) ws: Vec<Arc<dyn ErasedBehavior>>,
 }
 
 impl Dispatch for Shared {
     fn dispatch(&self, head: &Head<'_, '_>, remote: SocketAddr, res: &mut HttpResponse<'_>) {
+        let table = self.table_for_head(head);
         let mut params = Params::new();
-        let handled = self
-            .router
+        // Typed data from middleware; lazily allocated, carried across yields.
+        let mut extensions = Extensions::new();
+        let handled = table
+            .tree
             .route(head.method, head.path, &mut params, |id, params| {
-                let route = &self.routes[id as usize];
-                let mut req = HttpRequest::new(head, params, &route.param_names, remote);
-                let outcome = catch_unwind(AssertUnwindSafe(|| (route.handler)(res, &mut req)));
-                match outcome {
-                    Ok(Ok(())) => !req.is_yielded(),
-                    Ok(Err(error)) => {
-                        handler_failed(res, &error);
-                        true
-                    }
-                    Err(panic) => {
-                        handler_panicked(res, panic.as_ref());
-                        true
-                    }
-                }
+                let route = &table.routes[id as usize];
+                let mut req = HttpRequest::new(head, params, &route.param_names, remote)
+                    .with_extensions(std::mem::take(&mut extensions));
+                let handled = self.run(route, res, &mut req);
+                extensions = req.take_extensions();
+                handled
             });
         if !handled && !res.has_responded() {
-            self.fallback(head, res);
+            table.fallback(head, res);
         }
     }
 
     fn unanswered(&self, res: &mut HttpResponse<'_>) {
-        log::error!("handler returned without answering; sending 500");
-        internal_error(res);
+        report(
+            self.on_error.as_ref(),
+            &HandlerError::unanswered(None),
+            res,
+            None,
+        );
     }
 
     fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send)) {
-        handler_panicked(res, panic);
+        let error = HandlerError::panic(panic, Stage::OnData, None);
+        report(self.on_error.as_ref(), &error, res, None);
     }
 }
 
 impl Shared {
+    /// The table serving `server_name` (a `Host` without its port, or a TLS SNI name): the
+    /// first matching domain's, else the default one.
+    pub(crate) fn table_for(&self, server_name: &str) -> &Table {
+        match self.domains.find(server_name) {
+            Some(i) => &self.domain_tables[i],
+            None => &self.default,
+        }
+    }
+
+    /// The table for a request, chosen by its `Host` field (skipped when there are no
+    /// domains).
+    fn table_for_head(&self, head: &Head<'_, '_>) -> &Table {
+        if self.domains.is_empty() {
+            return &self.default;
+        }
+        let host = head
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("host"))
+            .and_then(|h| std::str::from_utf8(h.value).ok());
+        match host {
+            Some(host) => self.table_for(server_name(host.trim())),
+            None => &self.default,
+        }
+    }
+
+    /// Runs one candidate route: middleware, handler, after hooks. Returns false when the
+    /// route yielded (the search goes on), true when it took the request.
+    fn run(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) -> bool {
+        let RouteKind::Http(handler) = &route.kind;
+        let mut stage = Stage::Middleware;
+        let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<bool, BoxError> {
+            for middleware in &route.before {
+                middleware(res, req)?;
+                if req.is_yielded() {
+                    return Ok(false);
+                }
+                if res.has_responded() {
+                    return Ok(true);
+                }
+            }
+            stage = Stage::Handler;
+            handler(res, req)?;
+            Ok(!req.is_yielded())
+        }));
+        let error = match outcome {
+            Ok(Ok(false)) => return false,
+            Ok(Ok(true)) if !res.has_responded() && !res.awaits_body() => {
+                Some(HandlerError::unanswered(Some(&route.label)))
+            }
+            Ok(Ok(true)) => None,
+            Ok(Err(error)) => Some(HandlerError::returned(error, stage, Some(&route.label))),
+            Err(panic) => Some(HandlerError::panic(
+                panic.as_ref(),
+                stage,
+                Some(&route.label),
+            )),
+        };
+        if let Some(error) = error {
+            report(self.on_error.as_ref(), &error, res, Some(req));
+        }
+        self.run_after(route, res, req);
+        true
+    }
+
+    /// Runs the route's after hooks; the first that fails is reported and ends the run.
+    fn run_after(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) {
+        for hook in &route.after {
+            let error = match catch_unwind(AssertUnwindSafe(|| hook(res, req))) {
+                Ok(Ok(())) => continue,
+                Ok(Err(error)) => HandlerError::returned(error, Stage::After, Some(&route.label)),
+                Err(panic) => HandlerError::panic(panic.as_ref(), Stage::After, Some(&route.label)),
+            };
+            report(self.on_error.as_ref(), &error, res, Some(req));
+            return;
+        }
+    }
+}
+
+impl Table {
     /// No route answered: `405` with `Allow` when only other methods have routes for this
     /// path, else `404` (RFC 9110 sections 15.5.5-6). Routes of the request's own method
     /// that all yielded make it a 404. A WebSocket upgrade attempt with another method than
@@ -76,8 +157,8 @@ impl Shared {
     fn fallback(&self, head: &Head<'_, '_>, res: &mut HttpResponse<'_>) {
         let (method, path) = (head.method, head.path);
         let mut allowed: Vec<String> = Vec::new();
-        if !self.router.any_matches(path) {
-            self.router
+        if !self.tree.any_matches(path) {
+            self.tree
                 .allowed_methods(path, |m| allowed.push(m.to_owned()));
         }
         if allowed.iter().any(|m| m == "GET") && !allowed.iter().any(|m| m == "HEAD") {
@@ -98,32 +179,5 @@ impl Shared {
                 .write_header("Allow", &allow)
                 .end("Method Not Allowed");
         }
-    }
-}
-
-/// A handler returned `Err`.
-fn handler_failed(res: &mut HttpResponse<'_>, error: &BoxError) {
-    log::error!("handler failed: {error}");
-    internal_error(res);
-}
-
-/// A handler panicked; the loop and the other connections go on.
-fn handler_panicked(res: &mut HttpResponse<'_>, panic: &(dyn Any + Send)) {
-    let message = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(non-string panic)");
-    log::error!("handler panicked: {message}");
-    internal_error(res);
-}
-
-/// `500` if nothing was sent yet; otherwise the response cannot be repaired: close.
-fn internal_error(res: &mut HttpResponse<'_>) {
-    if res.is_fresh() {
-        res.write_status("500 Internal Server Error")
-            .end("Internal Server Error");
-    } else if !res.has_responded() {
-        res.close();
     }
 }

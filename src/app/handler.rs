@@ -1,15 +1,16 @@
-//! Handler types: what a route calls, and what it may return.
+//! Handler types: what a route or middleware calls, and what it may return.
 
 use std::error::Error;
+use std::sync::Arc;
 
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 
-/// The error a handler may return; it goes to the app's error handling (logged, and `500`
-/// when nothing was sent yet).
+/// The error a handler may return; it goes to the app's error handler (by default logged,
+/// and `500` when nothing was sent yet).
 pub type BoxError = Box<dyn Error + Send + Sync>;
 
-/// What a handler returns: `()` or `Result<(), E>` with `E: Into<BoxError>`.
+/// What a handler or middleware returns: `()` or `Result<(), E>` with `E: Into<BoxError>`.
 pub trait HandlerReturn {
     /// Normalises the return value.
     fn into_result(self) -> Result<(), BoxError>;
@@ -27,9 +28,15 @@ impl<E: Into<BoxError>> HandlerReturn for Result<(), E> {
     }
 }
 
-/// A type-erased route handler, shared read-only by every loop.
-pub(crate) type BoxedHandler =
-    Box<dyn Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> Result<(), BoxError> + Send + Sync>;
+/// A type-erased handler or middleware, shared read-only by every loop.
+pub(crate) type HandlerFn =
+    dyn Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> Result<(), BoxError> + Send + Sync;
+
+/// A route handler: owned by its one route.
+pub(crate) type BoxedHandler = Box<HandlerFn>;
+
+/// A middleware or after hook: shared by every route of its group.
+pub(crate) type Middleware = Arc<HandlerFn>;
 
 /// Erases a user handler's type.
 pub(crate) fn boxed<H, R>(handler: H) -> BoxedHandler
@@ -38,4 +45,13 @@ where
     R: HandlerReturn,
 {
     Box::new(move |res, req| handler(res, req).into_result())
+}
+
+/// Erases a user middleware's type.
+pub(crate) fn shared<H, R>(middleware: H) -> Middleware
+where
+    H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,
+    R: HandlerReturn,
+{
+    Arc::new(move |res, req| middleware(res, req).into_result())
 }

@@ -1,36 +1,51 @@
-//! The `App` builder: routes per method, limits, then `listen` / `bind`.
+//! The `App` builder: routes per method, groups, routing domains, the error handler, limits,
+//! then `listen` / `bind`.
 
+#[macro_use]
+mod verbs;
+mod compile;
 mod dispatch;
+mod endpoint;
+mod error;
+mod group;
 mod handler;
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
-use dispatch::Route;
+use compile::{Chain, compile};
 pub(crate) use dispatch::Shared;
+pub use endpoint::{EndpointResult, HttpEndpoint};
+pub use error::{HandlerError, Stage};
+pub use group::Router;
 pub use handler::{BoxError, HandlerReturn};
 
 use crate::config::Config;
 use crate::event_loop::{self, Server};
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
-use crate::router::{HandlerId, Priority, Router};
-use crate::ws::behavior::ErasedBehavior;
+use crate::router::{DomainTree, check_pattern};
 use crate::ws::{Publisher, WebSocketBehavior};
 
-/// Builds a server: register routes, set limits, then [`listen`](Self::listen) (blocking, every
-/// core) or [`bind`](Self::bind) (background threads, for tests and embedding).
+/// Builds a server: register routes, groups and domains, set limits, then
+/// [`listen`](Self::listen) (blocking, every core) or [`bind`](Self::bind) (background threads,
+/// for tests and embedding).
 ///
 /// Handlers are `Fn(&mut HttpResponse, &mut HttpRequest)` returning `()` or
 /// `Result<(), E>`; they run on the loop thread that owns the connection and must not block.
 /// Routes are matched by specificity, not registration order (uWebSockets semantics): see the
-/// crate documentation for the rules.
+/// crate documentation for the rules. Everything registered is compiled into one route tree
+/// per domain when the server starts.
 pub struct App {
-    router: Router,
-    routes: Vec<Route>,
+    /// The default domain's routes, and the app-wide middleware.
+    root: Router,
+    /// Domain patterns, mapping to indexes of `domain_routers`.
+    domains: DomainTree,
+    domain_routers: Vec<Router>,
+    on_error: Option<error::ErrorHandler>,
     config: Config,
-    ws: Vec<Arc<dyn ErasedBehavior>>,
+    /// Publishes to WebSocket topics once the server runs.
     publisher: Publisher,
 }
 
@@ -40,29 +55,15 @@ impl Default for App {
     }
 }
 
-macro_rules! method_routes {
-    ($($(#[$doc:meta])* $name:ident => $method:literal;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name<H, R>(self, pattern: &str, handler: H) -> Self
-            where
-                H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,
-                R: HandlerReturn,
-            {
-                self.method($method, pattern, handler)
-            }
-        )*
-    };
-}
-
 impl App {
     /// An app with no routes and [`Config::default`] limits.
     pub fn new() -> Self {
         App {
-            router: Router::new(),
-            routes: Vec::new(),
+            root: Router::new(),
+            domains: DomainTree::default(),
+            domain_routers: Vec::new(),
+            on_error: None,
             config: Config::default(),
-            ws: Vec::new(),
             publisher: Publisher::new(),
         }
     }
@@ -79,26 +80,7 @@ impl App {
         self
     }
 
-    method_routes! {
-        /// Routes `GET` requests matching `pattern` (`HEAD` falls back to it, body suppressed).
-        get => "GET";
-        /// Routes `POST` requests matching `pattern`.
-        post => "POST";
-        /// Routes `PUT` requests matching `pattern`.
-        put => "PUT";
-        /// Routes `PATCH` requests matching `pattern`.
-        patch => "PATCH";
-        /// Routes `DELETE` requests matching `pattern`.
-        delete => "DELETE";
-        /// Routes `HEAD` requests matching `pattern` (tried before the `GET` fallback).
-        head => "HEAD";
-        /// Routes `OPTIONS` requests matching `pattern`.
-        options => "OPTIONS";
-        /// Routes `CONNECT` requests matching `pattern`.
-        connect => "CONNECT";
-        /// Routes `TRACE` requests matching `pattern`.
-        trace => "TRACE";
-    }
+    all_method_routes!();
 
     /// Routes requests of any method matching `pattern`, after every method-specific route.
     pub fn any<H, R>(self, pattern: &str, handler: H) -> Self
@@ -106,7 +88,8 @@ impl App {
         H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,
         R: HandlerReturn,
     {
-        self.add(None, pattern, handler)
+        check_pattern(pattern);
+        self.with_root(|root| root.any(pattern, handler))
     }
 
     /// Routes requests whose method token is exactly `method` (case-sensitive, any token,
@@ -120,28 +103,26 @@ impl App {
         H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,
         R: HandlerReturn,
     {
-        self.add(Some(method), pattern, handler)
+        check_pattern(pattern);
+        self.with_root(|root| root.method(method, pattern, handler))
     }
 
     /// Adds a WebSocket route (RFC 6455): a `GET` route for `pattern` tried before the
     /// ordinary `GET` routes of the same pattern. Requests without `Upgrade: websocket` fall
     /// through to them, so `get` and `ws` can share a path; malformed handshakes get `400`,
     /// other versions `426`; valid ones go to the behavior's `upgrade` callback, or are
-    /// upgraded at once with `U::default()` as the socket's user data.
+    /// upgraded at once with `U::default()` as the socket's user data. App-wide middleware
+    /// runs before the handshake (and may refuse it). See [`Router::ws`] for groups.
     ///
     /// # Panics
     /// If `pattern` is invalid (see [`method`](Self::method)).
     pub fn ws<U: Default + Send + 'static>(
-        mut self,
+        self,
         pattern: &str,
         behavior: WebSocketBehavior<U>,
     ) -> Self {
-        let route = u32::try_from(self.ws.len()).expect("too many WebSocket routes");
-        let behavior = Arc::new(behavior);
-        self.ws
-            .push(Arc::clone(&behavior) as Arc<dyn ErasedBehavior>);
-        let handler = crate::ws::upgrade::route_handler(route, behavior);
-        self.route(Some("GET"), pattern, Priority::Upgrade, handler)
+        check_pattern(pattern);
+        self.with_root(|root| root.ws(pattern, behavior))
     }
 
     /// A handle to publish to WebSocket topics from any thread once the server runs
@@ -150,31 +131,96 @@ impl App {
         self.publisher.clone()
     }
 
-    fn add<H, R>(self, method: Option<&str>, pattern: &str, handler: H) -> Self
+    /// Adds an app-wide middleware: it runs before the middleware of every group, for every
+    /// route of the app, domains included. See [`Router::middleware`] for continue/stop and
+    /// handing data to handlers.
+    pub fn middleware<H, R>(self, middleware: H) -> Self
     where
         H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,
         R: HandlerReturn,
     {
-        self.route(method, pattern, Priority::Method, handler)
+        self.with_root(|root| root.middleware(middleware))
     }
 
-    fn route<H, R>(
-        mut self,
-        method: Option<&str>,
-        pattern: &str,
-        priority: Priority,
-        handler: H,
-    ) -> Self
+    /// Adds an app-wide after hook: it runs after every other after hook, for every route of
+    /// the app, domains included. See [`Router::after`].
+    pub fn after<H, R>(self, hook: H) -> Self
     where
         H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,
         R: HandlerReturn,
     {
-        let id = HandlerId::try_from(self.routes.len()).expect("too many routes");
-        self.router.add(method, pattern, priority, id);
-        self.routes.push(Route {
-            handler: handler::boxed(handler),
-            param_names: param_names(pattern),
-        });
+        self.with_root(|root| root.after(hook))
+    }
+
+    /// Mounts `router` under `prefix` (e.g. `"/api"`): its routes serve `prefix` + their
+    /// pattern, with its middleware. See [`Router::nest`] for the prefix rules.
+    pub fn nest(self, prefix: &str, router: Router) -> Self {
+        self.with_root(|root| root.nest(prefix, router))
+    }
+
+    /// Merges `router`'s routes into the app without a prefix (SocketAPI's
+    /// `include_router`).
+    pub fn include(self, router: Router) -> Self {
+        self.with_root(|root| root.include(router))
+    }
+
+    /// Routes `pattern` to a class-style endpoint: see [`HttpEndpoint`] and
+    /// [`Router::endpoint`].
+    pub fn endpoint<E: HttpEndpoint>(self, pattern: &str, endpoint: E) -> Self {
+        check_pattern(pattern);
+        self.with_root(|root| root.endpoint(pattern, endpoint))
+    }
+
+    /// Serves `router` for requests whose server name matches `pattern` (uWebSockets'
+    /// `domain`; socketify's per-SNI routers). The name is the `Host` field without its port,
+    /// compared case-insensitively (later, with TLS, the SNI name). Patterns are `.`-separated
+    /// labels where `*` matches exactly one label and exact labels are tried before `*`:
+    /// `*.google.*` matches `www.google.com`, not `google.com` nor `a.b.google.com`.
+    ///
+    /// A matching request is served only by that domain's routes (and the app-wide
+    /// middleware), with the built-in 404/405 fallback; requests for other hosts, or without
+    /// `Host`, use the routes registered on the app. Calling `domain` again with the same
+    /// pattern adds to that domain.
+    ///
+    /// # Panics
+    /// If `pattern` is empty or has an empty label, or a `*` that is not a whole label.
+    pub fn domain(mut self, pattern: &str, router: Router) -> Self {
+        match self.domains.get(pattern) {
+            Some(i) => {
+                let existing = std::mem::take(&mut self.domain_routers[i]);
+                self.domain_routers[i] = existing.include(router);
+            }
+            None => {
+                self.domains.add(pattern, self.domain_routers.len());
+                self.domain_routers.push(router);
+            }
+        }
+        self
+    }
+
+    /// Sets the app-wide error handler (socketify's `set_error_handler`):
+    /// `handler(error, res, req)` is called when a handler, middleware or after hook panics
+    /// (the panic is caught; the loop and other connections go on), returns `Err`, or when a
+    /// handler returns without answering. `res` is `None` when the response is gone; `req` is
+    /// `None` when the request is no longer there (the handler left it unanswered after its
+    /// body was read).
+    ///
+    /// If the handler leaves the response unanswered, `500 Internal Server Error` is sent when
+    /// nothing was sent yet, else the connection is closed. If it panics, the connection is
+    /// closed. The default handler logs the error with `log::error!` and answers `500`.
+    pub fn on_error<F>(mut self, handler: F) -> Self
+    where
+        F: Fn(&HandlerError, Option<&mut HttpResponse<'_>>, Option<&HttpRequest<'_>>)
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.on_error = Some(Box::new(handler));
+        self
+    }
+
+    fn with_root(mut self, f: impl FnOnce(Router) -> Router) -> Self {
+        self.root = f(std::mem::take(&mut self.root));
         self
     }
 
@@ -207,34 +253,31 @@ impl App {
     }
 
     fn start(self, listeners: Vec<mio::net::TcpListener>) -> io::Result<Server> {
-        let shared = Arc::new(Shared {
-            router: self.router,
-            routes: self.routes,
-            config: self.config,
-            ws: self.ws,
-        });
-        Server::start(listeners, shared, self.publisher)
+        let publisher = self.publisher.clone();
+        Server::start(listeners, Arc::new(self.into_shared()), publisher)
     }
-}
 
-#[cfg(feature = "internals")]
-impl App {
-    /// The routing table `start` hands the loops, for `crate::internals`.
+    /// Compiles every router into its route table.
+    ///
+    /// # Panics
+    /// If a full pattern (prefixes concatenated) is invalid.
     pub(crate) fn into_shared(self) -> Shared {
+        // The root's middleware is app-wide: domains are compiled inside it too.
+        let app_wide = Chain {
+            before: self.root.middleware.clone(),
+            after: self.root.after.clone(),
+        };
+        let domain_tables = self
+            .domain_routers
+            .into_iter()
+            .map(|router| compile(router, &app_wide))
+            .collect();
         Shared {
-            router: self.router,
-            routes: self.routes,
+            default: compile(self.root, &Chain::default()),
+            domains: self.domains,
+            domain_tables,
+            on_error: self.on_error,
             config: self.config,
-            ws: self.ws,
         }
     }
-}
-
-/// The `:name`s of a pattern, in order.
-fn param_names(pattern: &str) -> Box<[Box<str>]> {
-    pattern
-        .split('/')
-        .filter_map(|segment| segment.strip_prefix(':'))
-        .map(Box::from)
-        .collect()
 }

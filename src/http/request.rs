@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::net::SocketAddr;
 
+use ::http::Extensions;
+
 use super::head::Head;
 use super::query;
 use crate::router::Params;
@@ -18,6 +20,7 @@ pub struct HttpRequest<'a> {
     param_names: &'a [Box<str>],
     remote_addr: SocketAddr,
     yielded: bool,
+    extensions: Extensions,
 }
 
 /// A way to name a route parameter: its position (`0` is the first `:param` of the pattern)
@@ -52,7 +55,34 @@ impl<'a> HttpRequest<'a> {
             param_names,
             remote_addr,
             yielded: false,
+            extensions: Extensions::new(),
         }
+    }
+
+    /// This view carrying `extensions` (from an earlier candidate route that yielded).
+    pub(crate) fn with_extensions(mut self, extensions: Extensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// Takes the extensions out, leaving an empty map.
+    pub(crate) fn take_extensions(&mut self) -> Extensions {
+        std::mem::take(&mut self.extensions)
+    }
+
+    /// Typed data attached to this request by middleware, read by the handler:
+    /// `req.extensions().get::<User>()` (one value per type; see
+    /// [`Extensions`](::http::Extensions)). Empty, and unallocated, until something is inserted.
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// Typed data attached to this request, for writing:
+    /// `req.extensions_mut().insert(User { .. })` (values must be `Clone + Send + Sync`).
+    /// The first insert allocates the map; it lives until the request's last route returns,
+    /// and follows the request to the next route when one yields.
+    pub fn extensions_mut(&mut self) -> &mut Extensions {
+        &mut self.extensions
     }
 
     /// The method token exactly as sent, e.g. `"GET"` (case-sensitive, RFC 9110 section 9.1).

@@ -232,6 +232,11 @@ impl<'a> HttpResponse<'a> {
         true
     }
 
+    /// Whether an `on_data` callback waits for the request body (the answer comes later).
+    pub(crate) fn awaits_body(&self) -> bool {
+        self.state.on_data.is_some()
+    }
+
     /// Whether nothing of this response has been written yet.
     pub(crate) fn is_fresh(&self) -> bool {
         self.state.phase == Phase::Fresh

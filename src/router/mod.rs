@@ -1,8 +1,11 @@
 //! Request router with uWebSockets semantics: one segment tree per method plus an ANY tree,
 //! matched depth-first (static, then `:param`, then `*`) with backtracking and yielding.
 
+mod domain;
 mod pattern;
 mod tree;
+
+pub(crate) use domain::{DomainTree, server_name};
 
 use tree::{Key, Node, key_of};
 
@@ -21,9 +24,9 @@ pub(crate) enum Priority {
     Method,
 }
 
-/// Routing table: built once with [`Router::add`], then shared read-only.
+/// Routing table: built once with [`RouteTree::add`], then shared read-only.
 #[derive(Debug, Default)]
-pub(crate) struct Router {
+pub(crate) struct RouteTree {
     /// Method trees sorted by method name.
     methods: Vec<MethodTree>,
     /// The ANY tree, tried after the method trees.
@@ -41,17 +44,18 @@ struct MethodTree {
     tree: Node,
 }
 
+/// Panics with a message naming `pattern` if it breaks the pattern rules (see
+/// [`RouteTree::add`]); lets builders reject a bad pattern where it is written.
+pub(crate) fn check_pattern(pattern: &str) {
+    pattern::parse(pattern);
+}
+
 /// True if `path` can match a route: it starts with `/` and its offsets fit in `u32`.
 fn routable(path: &str) -> bool {
     path.starts_with('/') && u32::try_from(path.len()).is_ok()
 }
 
-impl Router {
-    /// Creates an empty router.
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
+impl RouteTree {
     /// Registers `handler` for `pattern` in the tree of `method` (`None`: the ANY tree).
     ///
     /// Same tree, same shape and same priority replaces the previous handler id.
@@ -162,8 +166,8 @@ mod tests {
     /// Expected visit: handler id and the param substrings it sees.
     type Expected = (HandlerId, &'static [&'static str]);
 
-    fn router(routes: &[Route]) -> Router {
-        let mut r = Router::new();
+    fn router(routes: &[Route]) -> RouteTree {
+        let mut r = RouteTree::default();
         for &(m, p, prio, h) in routes {
             r.add(m, p, prio, h);
         }
@@ -171,7 +175,7 @@ mod tests {
     }
 
     /// Handlers visited when every visit yields.
-    fn visits(r: &Router, method: &str, path: &str) -> Vec<HandlerId> {
+    fn visits(r: &RouteTree, method: &str, path: &str) -> Vec<HandlerId> {
         let mut out = Vec::new();
         let mut params = Params::new();
         assert!(!r.route(method, path, &mut params, |h, _| {
@@ -182,7 +186,12 @@ mod tests {
     }
 
     /// First handler in `accepting` that is visited; all others yield.
-    fn first(r: &Router, method: &str, path: &str, accepting: &[HandlerId]) -> Option<HandlerId> {
+    fn first(
+        r: &RouteTree,
+        method: &str,
+        path: &str,
+        accepting: &[HandlerId],
+    ) -> Option<HandlerId> {
         let mut hit = None;
         let mut params = Params::new();
         let found = r.route(method, path, &mut params, |h, _| {
@@ -341,19 +350,19 @@ mod tests {
         assert!(r.any_matches("/a/b/c"));
         assert!(!r.any_matches("/a"));
         assert!(!r.any_matches("*"));
-        assert!(!Router::new().any_matches("/"));
+        assert!(!RouteTree::default().any_matches("/"));
     }
 
     #[test]
     #[should_panic(expected = "\"/a/*/b\"")]
     fn add_panics_on_invalid_pattern() {
-        Router::new().add(G, "/a/*/b", M, 1);
+        RouteTree::default().add(G, "/a/*/b", M, 1);
     }
 
     #[test]
     fn router_is_send_sync() {
         fn check<T: Send + Sync>() {}
-        check::<Router>();
+        check::<RouteTree>();
     }
 
     #[test]

@@ -19,7 +19,7 @@ type UpgradeHook<U> =
     Box<dyn Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>, UpgradeContext<U>) + Send + Sync>;
 
 /// Limits and timers of one WebSocket route, with uWebSockets' defaults.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Settings {
     pub(crate) max_payload_length: usize,
     pub(crate) idle_timeout: Duration,
@@ -95,10 +95,10 @@ impl<U> WebSocketBehavior<U> {
         }
     }
 
-    /// Largest message (all fragments together) in bytes; a larger one fails the connection
-    /// with close code 1009. Default 16 KiB.
+    /// Largest message (all fragments together) in bytes, at most `u32::MAX` (4 GiB - 1); a
+    /// larger one fails the connection with close code 1009. Default 16 KiB.
     pub fn max_payload_length(mut self, bytes: usize) -> Self {
-        self.settings.max_payload_length = bytes;
+        self.settings.max_payload_length = bytes.min(u32::MAX as usize);
         self
     }
 

@@ -90,8 +90,10 @@ pub(crate) struct WsConn {
     message: Vec<u8>,
     /// Opcode of the message in progress (after its first frame).
     kind: Option<OpCode>,
-    /// Length of the prefix of `message` known to be valid UTF-8.
-    utf8_checked: usize,
+    /// Length of the prefix of `message` known to be valid UTF-8 (messages are limited to
+    /// `u32::MAX` bytes, see `WebSocketBehavior::max_payload_length`; `u32` keeps the slab
+    /// entry small).
+    utf8_checked: u32,
     partial: Option<Partial>,
     closing: Closing,
 }
@@ -239,14 +241,14 @@ impl WsConn {
             self.message.extend_from_slice(chunk);
         }
         let frame_done = partial.remaining == 0;
-        if self.kind == Some(OpCode::Text)
-            && !utf8::advance(
-                &self.message,
-                &mut self.utf8_checked,
-                frame_done && partial.fin,
-            )
-        {
-            return Progress::BadUtf8;
+        if self.kind == Some(OpCode::Text) {
+            let mut checked = self.utf8_checked as usize;
+            let valid = utf8::advance(&self.message, &mut checked, frame_done && partial.fin);
+            // Fits: the message is at most `max_payload`, itself at most `u32::MAX`.
+            self.utf8_checked = u32::try_from(checked).unwrap_or(u32::MAX);
+            if !valid {
+                return Progress::BadUtf8;
+            }
         }
         if frame_done {
             self.partial = None;

@@ -21,8 +21,6 @@ pub(crate) struct Env<'a> {
     pub(crate) link: &'a mut dyn Link,
     pub(crate) topics: &'a mut LoopTopics,
     pub(crate) hub: &'a Hub,
-    /// Every WebSocket route's behavior, by route index.
-    pub(crate) behaviors: &'a [Arc<dyn ErasedBehavior>],
     /// This loop's index in the hub.
     pub(crate) at: usize,
     /// The socket's slab key.
@@ -30,19 +28,18 @@ pub(crate) struct Env<'a> {
     pub(crate) remote: SocketAddr,
 }
 
-/// A WebSocket in the loop's slab: protocol state, flags, user data and route.
+/// A WebSocket in the loop's slab: protocol state, flags, user data and the route's behavior.
 pub(crate) struct WsState {
     pub(crate) conn: WsConn,
     pub(crate) flags: Flags,
     user: Box<dyn Any + Send>,
-    route: u32,
+    behavior: Arc<dyn ErasedBehavior>,
 }
 
 impl std::fmt::Debug for WsState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WsState")
             .field("conn", &self.conn)
-            .field("route", &self.route)
             .finish_non_exhaustive()
     }
 }
@@ -54,20 +51,19 @@ impl WsState {
             conn: WsConn::new(),
             flags: Flags::default(),
             user: pending.user,
-            route: pending.route,
+            behavior: pending.behavior,
         }
     }
 
     /// The route's settings.
-    pub(crate) fn settings<'a>(&self, behaviors: &'a [Arc<dyn ErasedBehavior>]) -> &'a Settings {
-        behaviors[self.route as usize].settings()
+    pub(crate) fn settings(&self) -> &Settings {
+        self.behavior.settings()
     }
 
     /// Runs one callback with a handle over this socket; a panic drops the socket (its
     /// `close` callback runs with 1006 unless `close` was what panicked).
     fn call(&mut self, env: &mut Env<'_>, callback: Callback<'_>) {
-        let behaviors = env.behaviors;
-        let behavior = &behaviors[self.route as usize];
+        let behavior = &*self.behavior;
         let core = Core {
             conn: &mut self.conn,
             flags: &mut self.flags,
@@ -119,7 +115,7 @@ impl WsState {
     /// header or control frame, or what follows a message whose callback left `pause_at`
     /// bytes or more waiting for the kernel) must be offered again later.
     pub(crate) fn feed(&mut self, input: &mut [u8], env: &mut Env<'_>, pause_at: usize) -> usize {
-        let max = self.settings(env.behaviors).max_payload_length;
+        let max = self.settings().max_payload_length;
         let mut pos = 0;
         loop {
             if self.flags.abort {

@@ -6,7 +6,7 @@ use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::behavior::WebSocketBehavior;
+use super::behavior::{ErasedBehavior, WebSocketBehavior};
 use super::handshake::{self, Check};
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
@@ -14,25 +14,23 @@ use crate::http::response::HttpResponse;
 /// A socket's WebSocket side, chosen by an `upgrade`: its route and user data. Left in the
 /// HTTP response state until the loop switches the socket's protocol.
 pub(crate) struct PendingUpgrade {
-    /// Index of the WebSocket route (its behavior) in the app.
-    pub(crate) route: u32,
+    /// The route's behavior (settings and callbacks).
+    pub(crate) behavior: Arc<dyn ErasedBehavior>,
     pub(crate) user: Box<dyn Any + Send>,
 }
 
 impl std::fmt::Debug for PendingUpgrade {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingUpgrade")
-            .field("route", &self.route)
-            .finish_non_exhaustive()
+        f.debug_struct("PendingUpgrade").finish_non_exhaustive()
     }
 }
 
 /// A valid handshake waiting for [`HttpResponse::upgrade`]: the `Sec-WebSocket-Accept`
-/// value, the route, and optional response fields (uWebSockets passes the key, protocol,
-/// extensions and context separately; here they travel together).
+/// value, the route's behavior, and optional response fields (uWebSockets passes the key,
+/// protocol, extensions and context separately; here they travel together).
 pub struct UpgradeContext<U> {
     accept: String,
-    route: u32,
+    behavior: Arc<dyn ErasedBehavior>,
     fields: String,
     _user: PhantomData<fn() -> U>,
 }
@@ -40,7 +38,7 @@ pub struct UpgradeContext<U> {
 impl<U> std::fmt::Debug for UpgradeContext<U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UpgradeContext")
-            .field("route", &self.route)
+            .field("accept", &self.accept)
             .finish_non_exhaustive()
     }
 }
@@ -71,7 +69,7 @@ impl HttpResponse<'_> {
     /// Ignored (with an error logged) if a response was already started.
     pub fn upgrade<U: Send + 'static>(&mut self, user_data: U, ctx: UpgradeContext<U>) {
         let pending = PendingUpgrade {
-            route: ctx.route,
+            behavior: ctx.behavior,
             user: Box::new(user_data),
         };
         let write = |out: &mut Vec<u8>| {
@@ -87,7 +85,6 @@ impl HttpResponse<'_> {
 /// malformed handshakes get 400 or 426, valid ones go to the `upgrade` callback or are
 /// upgraded at once with `U::default()`.
 pub(crate) fn route_handler<U: Default + Send + 'static>(
-    route: u32,
     behavior: Arc<WebSocketBehavior<U>>,
 ) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) + Send + Sync + 'static {
     move |res, req| match handshake::check(req) {
@@ -96,7 +93,7 @@ pub(crate) fn route_handler<U: Default + Send + 'static>(
         Check::Accept(key) => {
             let ctx = UpgradeContext {
                 accept: tungstenite::handshake::derive_accept_key(key.as_bytes()),
-                route,
+                behavior: Arc::clone(&behavior) as Arc<dyn ErasedBehavior>,
                 fields: String::new(),
                 _user: PhantomData,
             };

@@ -321,3 +321,22 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 pub fn get(path: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n")
 }
+
+/// `method path` as HTTP/1.1 bytes with `fields` (name, value); `Host: test` unless a Host
+/// field is given.
+pub fn request(method: &str, path: &str, fields: &[(&str, &str)]) -> String {
+    let mut out = format!("{method} {path} HTTP/1.1\r\n");
+    if !fields.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        out.push_str("Host: test\r\n");
+    }
+    for (name, value) in fields {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    out
+}
+
+/// Sends one request on a fresh connection and reads its response.
+pub fn fetch(addr: SocketAddr, bytes: impl AsRef<[u8]>) -> Response {
+    Client::connect(addr).send(bytes).response()
+}

@@ -79,7 +79,7 @@ impl Worker {
         if ws.conn.closing() != Closing::Open || ws.flags.abort || ws.flags.close_reported {
             return;
         }
-        let limit = ws.settings(&self.app.ws).max_backpressure;
+        let limit = ws.settings().max_backpressure;
         if socket.wire().buffered() > limit {
             self.with_ws(key, |ws, env| {
                 ws.dropped(env, message.payload(), message.opcode)

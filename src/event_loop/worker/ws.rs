@@ -5,7 +5,6 @@ use std::io::{self, Read};
 
 use super::{CORK_FLUSH_BYTES, CORK_KEEP_BYTES, LINGER_SECS, Worker, deadline};
 use crate::event_loop::socket::{Proto, READ_PAUSE_BYTES, Socket, Timer, Wire};
-use crate::ws::behavior::ErasedBehavior;
 use crate::ws::conn::Closing;
 use crate::ws::session::{Env, WsState};
 
@@ -22,7 +21,6 @@ macro_rules! ws_env {
             link: &mut $wire,
             topics: &mut $self.topics,
             hub: &$self.hub,
-            behaviors: &$self.app.ws,
             at: $self.at,
             key: $key,
             remote: $remote,
@@ -70,7 +68,7 @@ impl Worker {
             return;
         };
         let mut ws = WsState::new(pending);
-        let settings = ws.settings(&self.app.ws);
+        let settings = *ws.settings();
         ws.flags.idle_end = idle_deadline(self.now, settings.idle_timeout);
         ws.flags.lifetime_end = settings
             .max_lifetime
@@ -102,7 +100,7 @@ impl Worker {
             };
             if ws.flags.abort
                 || ws.conn.closing() == Closing::Done
-                || socket.backpressure.len() >= read_pause(ws, &self.app.ws)
+                || socket.backpressure.len() >= read_pause(ws)
             {
                 break;
             }
@@ -155,7 +153,7 @@ impl Worker {
         else {
             return;
         };
-        let pause_at = read_pause(ws, &self.app.ws);
+        let pause_at = read_pause(ws);
         let mut wire = Wire {
             stream,
             backpressure,
@@ -185,7 +183,7 @@ impl Worker {
                 backpressure,
                 ..
             }) => {
-                let pause = read_pause(ws, &self.app.ws);
+                let pause = read_pause(ws);
                 before >= pause && backpressure.len() < pause
             }
             _ => false,
@@ -256,7 +254,7 @@ impl Worker {
                     self.close(key);
                     return;
                 }
-                let settings = ws.settings(&self.app.ws);
+                let settings = *ws.settings();
                 if received || ws.flags.sent && settings.reset_idle_timeout_on_send {
                     ws.flags.idle_end = idle_deadline(self.now, settings.idle_timeout);
                     if received {
@@ -280,7 +278,7 @@ impl Worker {
         else {
             return;
         };
-        let settings = ws.settings(&self.app.ws);
+        let settings = *ws.settings();
         if ws.flags.lifetime_end <= now {
             self.with_ws(key, |ws, env| ws.end(env, NORMAL, ""));
         } else if ws.flags.idle_end <= now {
@@ -326,10 +324,8 @@ impl Worker {
 
 /// Backpressure at which a WebSocket stops being read, in bytes: its `max_backpressure`
 /// (input that would only produce dropped output waits in the kernel), at most the loop's.
-fn read_pause(ws: &WsState, behaviors: &[std::sync::Arc<dyn ErasedBehavior>]) -> usize {
-    ws.settings(behaviors)
-        .max_backpressure
-        .clamp(1, READ_PAUSE_BYTES)
+fn read_pause(ws: &WsState) -> usize {
+    ws.settings().max_backpressure.clamp(1, READ_PAUSE_BYTES)
 }
 
 /// The loop second an idle timer of `timeout` fires; never for a zero timeout.
