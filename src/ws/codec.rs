@@ -194,11 +194,16 @@ pub(crate) fn truncate(s: &str, max: usize) -> &str {
 ///
 /// Eight bytes at a time through `u64` words: safe code the compiler vectorises.
 pub(crate) fn unmask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
-    let mut rotated = [0u8; 8];
-    for (i, byte) in rotated.iter_mut().enumerate() {
-        *byte = mask[(offset + i) & 3];
-    }
-    let word = u64::from_ne_bytes(rotated);
+    let o = offset & 3;
+    let half = u32::from_ne_bytes([
+        mask[o],
+        mask[(o + 1) & 3],
+        mask[(o + 2) & 3],
+        mask[(o + 3) & 3],
+    ]);
+    // The same four bytes twice: the layout is the same on either endianness.
+    let word = u64::from(half) << 32 | u64::from(half);
+    let rotated = word.to_ne_bytes();
     let mut chunks = buf.chunks_exact_mut(8);
     for chunk in &mut chunks {
         let bytes: &mut [u8; 8] = chunk.try_into().expect("chunks of 8");
