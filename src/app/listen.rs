@@ -154,6 +154,12 @@ impl App {
             }
         }
         let server_names = self.server_names.take();
-        Server::start(per_loop, Arc::new(self.into_shared()), server_names)
+        let publisher = self.publisher.clone();
+        Server::start(
+            per_loop,
+            Arc::new(self.into_shared()),
+            server_names,
+            publisher,
+        )
     }
 }

@@ -25,6 +25,7 @@ use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::net::sni::ServerNames;
 use crate::router::{DomainTree, check_pattern};
+use crate::ws::{Publisher, WebSocketBehavior};
 
 /// Builds a server: register routes, groups and domains, set limits, then
 /// [`listen`](Self::listen) (blocking, every core) or [`bind`](Self::bind) (background threads,
@@ -45,6 +46,8 @@ pub struct App {
     config: Config,
     /// Certificates, when the app serves TLS.
     server_names: Option<ServerNames>,
+    /// Publishes to WebSocket topics once the server runs.
+    publisher: Publisher,
 }
 
 impl Default for App {
@@ -63,6 +66,7 @@ impl App {
             on_error: None,
             config: Config::default(),
             server_names: None,
+            publisher: Publisher::new(),
         }
     }
 
@@ -103,6 +107,30 @@ impl App {
     {
         check_pattern(pattern);
         self.with_root(|root| root.method(method, pattern, handler))
+    }
+
+    /// Adds a WebSocket route (RFC 6455): a `GET` route for `pattern` tried before the
+    /// ordinary `GET` routes of the same pattern. Requests without `Upgrade: websocket` fall
+    /// through to them, so `get` and `ws` can share a path; malformed handshakes get `400`,
+    /// other versions `426`; valid ones go to the behavior's `upgrade` callback, or are
+    /// upgraded at once with `U::default()` as the socket's user data. App-wide middleware
+    /// runs before the handshake (and may refuse it). See [`Router::ws`] for groups.
+    ///
+    /// # Panics
+    /// If `pattern` is invalid (see [`method`](Self::method)).
+    pub fn ws<U: Default + Send + 'static>(
+        self,
+        pattern: &str,
+        behavior: WebSocketBehavior<U>,
+    ) -> Self {
+        check_pattern(pattern);
+        self.with_root(|root| root.ws(pattern, behavior))
+    }
+
+    /// A handle to publish to WebSocket topics from any thread once the server runs
+    /// (uWebSockets' `app.publish`); publishes before then are dropped.
+    pub fn publisher(&self) -> Publisher {
+        self.publisher.clone()
     }
 
     /// Adds an app-wide middleware: it runs before the middleware of every group, for every

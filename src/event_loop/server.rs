@@ -12,6 +12,8 @@ use super::listener::Listener;
 use super::worker::Worker;
 use crate::app::Shared;
 use crate::net::sni::ServerNames;
+use crate::ws::Publisher;
+use crate::ws::pubsub::Hub;
 
 /// A running server: one event-loop thread per core, each with its own listeners.
 ///
@@ -24,6 +26,7 @@ pub struct Server {
     stop: Arc<AtomicBool>,
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<()>>,
+    publisher: Publisher,
 }
 
 impl Server {
@@ -33,6 +36,7 @@ impl Server {
         loops: Vec<Vec<Listener>>,
         shared: Arc<Shared>,
         server_names: Option<ServerNames>,
+        publisher: Publisher,
     ) -> io::Result<Server> {
         let local_addrs = loops
             .first()
@@ -49,8 +53,11 @@ impl Server {
             workers.push(worker);
             wakers.push(waker);
         }
+        let hub = Arc::new(Hub::new(&wakers));
+        publisher.attach(Arc::clone(&hub));
         let mut threads = Vec::with_capacity(workers.len());
-        for (i, worker) in workers.into_iter().enumerate() {
+        for (i, mut worker) in workers.into_iter().enumerate() {
+            worker.attach(Arc::clone(&hub), i);
             let thread = std::thread::Builder::new()
                 .name(format!("uweb-loop-{i}"))
                 .spawn(move || worker.run())?;
@@ -62,7 +69,13 @@ impl Server {
             stop,
             wakers,
             threads,
+            publisher,
         })
+    }
+
+    /// A handle to publish to WebSocket topics on every loop, from any thread.
+    pub fn publisher(&self) -> Publisher {
+        self.publisher.clone()
     }
 
     /// The address of the first listener (with the real port when bound to port 0).

@@ -39,6 +39,8 @@ pub(crate) struct TlsStream {
     drained: bool,
     /// `close_notify` was queued.
     closing: bool,
+    /// The SNI name, copied from rustls once known (see `take_server_name`).
+    pub(crate) server_name: Option<Box<str>>,
 }
 
 impl TlsStream {
@@ -53,6 +55,7 @@ impl TlsStream {
             conn,
             drained: false,
             closing: false,
+            server_name: None,
         })
     }
 
@@ -61,9 +64,12 @@ impl TlsStream {
         self.conn.is_handshaking()
     }
 
-    /// The SNI name the client asked for, once its ClientHello has been processed.
-    pub(crate) fn server_name(&self) -> Option<&str> {
-        self.conn.server_name()
+    /// Takes the SNI name the client asked for (once its ClientHello has been processed),
+    /// copying it from rustls the first time.
+    pub(crate) fn take_server_name(&mut self) -> Option<Box<str>> {
+        self.server_name
+            .take()
+            .or_else(|| self.conn.server_name().map(Box::from))
     }
 
     /// True when the last [`read`](Self::read) left the socket with nothing more to read
@@ -172,6 +178,12 @@ impl TlsStream {
     /// True when rustls holds records to send (handshake messages, alerts, data).
     pub(crate) fn wants_write(&self) -> bool {
         self.conn.wants_write()
+    }
+
+    /// Encrypts `plain` into records kept by rustls until the next
+    /// [`write_corked`](Self::write_corked) (published WebSocket frames ahead of the cork).
+    pub(crate) fn encrypt(&mut self, plain: &[u8]) -> io::Result<()> {
+        self.conn.writer().write_all(plain)
     }
 
     /// Encrypts `plain` (the cork: one or more whole responses) and writes the records with

@@ -81,11 +81,21 @@ impl Transport {
         Ok(())
     }
 
-    /// The SNI name of a TLS connection (after its ClientHello); `None` for TCP.
-    pub(crate) fn server_name(&self) -> Option<&str> {
+    /// Lends out the SNI name of a TLS connection (known from the event that carried the
+    /// ClientHello on, so before any request); `None` for TCP. The name lives in the TLS
+    /// session, not in every socket's slab entry: give it back with
+    /// [`give_back_server_name`](Self::give_back_server_name).
+    pub(crate) fn take_server_name(&mut self) -> Option<Box<str>> {
         match self {
             Transport::Tcp(_) => None,
-            Transport::Tls(tls) => tls.server_name(),
+            Transport::Tls(tls) => tls.take_server_name(),
+        }
+    }
+
+    /// Returns what [`take_server_name`](Self::take_server_name) lent.
+    pub(crate) fn give_back_server_name(&mut self, name: Option<Box<str>>) {
+        if let Transport::Tls(tls) = self {
+            tls.server_name = name;
         }
     }
 

@@ -67,6 +67,22 @@ pub fn curl(args: &[&str]) -> (bool, Vec<u8>, String) {
     )
 }
 
+/// A connected stream to a server started by [`serve`]: plain TCP, or the plaintext end of a
+/// TLS pipe when the suites run over TLS.
+pub fn connect_stream(addr: SocketAddr) -> TcpStream {
+    connect_stream_with_origin(addr).0
+}
+
+/// Like [`connect_stream`], with the client address the server sees as the peer.
+pub fn connect_stream_with_origin(addr: SocketAddr) -> (TcpStream, SocketAddr) {
+    if tls_pipe::enabled() {
+        return tls_pipe::pipe(addr);
+    }
+    let stream = TcpStream::connect(addr).expect("connect");
+    let origin = stream.local_addr().unwrap();
+    (stream, origin)
+}
+
 /// A raw TCP client speaking hand-written bytes.
 pub struct Client {
     pub stream: TcpStream,
