@@ -1,9 +1,10 @@
-//! The main job: `GET /`, TechEmpower's `GET /plaintext`, and `POST /echo`, on every core.
+//! The main job: `GET /`, TechEmpower's `GET /plaintext`, `POST /echo`, and a WebSocket echo
+//! on `/ws` (messages up to 1 MiB), on every core.
 //!
 //! Run: `PORT=3000 cargo run --release --example hello_world`, then
 //! `curl localhost:3000/plaintext` or `wrk -c64 http://localhost:3000/plaintext`.
 
-use uweb::App;
+use uweb::{App, WebSocketBehavior};
 
 fn main() -> std::io::Result<()> {
     let port = std::env::var("PORT")
@@ -24,6 +25,16 @@ fn main() -> std::io::Result<()> {
                 .write_header("Server", "uweb")
                 .end("Hello, World!");
         })
+        .ws::<()>(
+            "/ws",
+            WebSocketBehavior::new()
+                .max_payload_length(1024 * 1024)
+                // Room for the echo of one whole message before sends are dropped.
+                .max_backpressure(2 * 1024 * 1024)
+                .message(|ws, message, opcode| {
+                    ws.send(message, opcode);
+                }),
+        )
         .post("/echo", |res, _req| {
             let mut body = Vec::new();
             res.on_data(move |res, chunk, is_last| {

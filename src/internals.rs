@@ -5,6 +5,8 @@
 //! [`ChunkedDecoder`] the body decoder, [`Router`] the specificity router and [`Driver`] a whole
 //! sans-IO connection dispatching into an [`App`]'s routes, exactly as an event loop does.
 //! [`AppRoutes`] is an app's compiled route table (groups flattened), looked up as dispatch does.
+//! [`ws_parse_header`], [`ws_unmask`] and [`ws_write_frame`] are the WebSocket frame codec and
+//! [`WsConnection`] the sans-IO WebSocket connection.
 
 use std::mem::MaybeUninit;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -13,6 +15,7 @@ use crate::app::{App, Shared};
 use crate::config::Config;
 use crate::http::{chunked, conn, errors::ProtoError, head};
 use crate::router::{Params, Priority, RouteTree};
+use crate::ws;
 
 /// Header slots offered to the parser, as `HttpConn` does (`Config` may only lower it).
 const MAX_FIELDS: usize = 128;
@@ -252,5 +255,149 @@ impl AppRoutes {
                 true
             });
         hit
+    }
+}
+
+// ---- WebSocket: frame codec and the sans-IO connection -------------------------------------
+
+pub use crate::ws::OpCode;
+
+/// A parsed WebSocket frame header (RFC 6455 section 5.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WsHeader {
+    /// FIN bit.
+    pub fin: bool,
+    /// Any of RSV1-3 set.
+    pub rsv: bool,
+    /// The 4-bit opcode.
+    pub opcode: u8,
+    /// Masking key, if the frame is masked.
+    pub mask: Option<[u8; 4]>,
+    /// Payload length in bytes.
+    pub payload_len: u64,
+    /// Header length in bytes (2 to 14).
+    pub header_len: usize,
+}
+
+/// A frame header the connection refuses (close 1002): a reserved opcode, or a 64-bit
+/// length with its top bit set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WsBadHeader;
+
+/// Parses the frame header at the front of `bytes`, as the connection does.
+/// `Ok(None)`: incomplete.
+///
+/// # Errors
+/// [`WsBadHeader`] for a reserved opcode or a 64-bit length with its top bit set.
+pub fn ws_parse_header(bytes: &[u8]) -> Result<Option<WsHeader>, WsBadHeader> {
+    convert(ws::codec::parse_header(bytes))
+}
+
+/// [`ws_parse_header`] through tungstenite's `FrameHeader::parse`, the reference the
+/// hand-written parser is checked against. The two agree on every complete header; ours fails
+/// a reserved opcode before the rest of the header arrives.
+///
+/// # Errors
+/// As [`ws_parse_header`].
+pub fn ws_parse_header_reference(bytes: &[u8]) -> Result<Option<WsHeader>, WsBadHeader> {
+    convert(ws::codec::parse_header_tungstenite(bytes))
+}
+
+/// The wrapper's view of a parse result.
+fn convert(
+    parsed: Result<Option<ws::codec::Header>, ws::codec::BadHeader>,
+) -> Result<Option<WsHeader>, WsBadHeader> {
+    match parsed {
+        Ok(Some(h)) => Ok(Some(WsHeader {
+            fin: h.fin,
+            rsv: h.rsv,
+            opcode: u8::from(h.opcode),
+            mask: h.mask,
+            payload_len: h.payload_len,
+            header_len: h.header_len,
+        })),
+        Ok(None) => Ok(None),
+        Err(_) => Err(WsBadHeader),
+    }
+}
+
+/// XORs `buf` with `mask`, `buf` starting `offset` bytes into the payload (RFC 6455 5.3).
+pub fn ws_unmask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+    ws::codec::unmask(buf, mask, offset);
+}
+
+/// Appends one unmasked (server) frame carrying `payload`.
+pub fn ws_write_frame(out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
+    ws::codec::write_frame(out, opcode.raw(), true, payload);
+}
+
+/// What [`WsConnection::next`] found.
+#[derive(Debug)]
+pub enum WsEvent<'a> {
+    /// A whole message (text is valid UTF-8): borrowed from the input when it came in one
+    /// frame, owned when assembled.
+    Message(std::borrow::Cow<'a, [u8]>, OpCode),
+    /// A ping; the pong is already written.
+    Ping(&'a [u8]),
+    /// A pong.
+    Pong(&'a [u8]),
+    /// The peer's close frame: code (1005 for none) and reason; answered if we had not closed.
+    Close(u16, &'a str),
+    /// A protocol error: a close frame with this code is written, nothing more is read.
+    Fail(u16),
+}
+
+/// The sans-IO WebSocket server connection the event loop drives: bytes in, events and
+/// frames out.
+#[derive(Debug, Default)]
+pub struct WsConnection {
+    conn: ws::conn::WsConn,
+}
+
+impl WsConnection {
+    /// An open connection, right after the handshake.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Consumes bytes from the front of `input` up to and including the next event (frames
+    /// are unmasked in place); answers (pong, close) go to `out`. Unused bytes must be offered
+    /// again with more. Messages over `max_payload` bytes fail with 1009.
+    pub fn next<'a>(
+        &mut self,
+        input: &'a mut [u8],
+        out: &mut Vec<u8>,
+        max_payload: usize,
+    ) -> (usize, Option<WsEvent<'a>>) {
+        use ws::conn::Event;
+        let (used, event) = self.conn.next(input, out, max_payload);
+        let event = event.map(|e| match e {
+            Event::Message(ws::conn::Payload::Borrowed(p), op) => {
+                WsEvent::Message(std::borrow::Cow::Borrowed(p), op)
+            }
+            Event::Message(ws::conn::Payload::Owned(p), op) => {
+                WsEvent::Message(std::borrow::Cow::Owned(p), op)
+            }
+            Event::Ping(p) => WsEvent::Ping(p),
+            Event::Pong(p) => WsEvent::Pong(p),
+            Event::Close(code, reason) => WsEvent::Close(code, reason),
+            Event::Fail(code) => WsEvent::Fail(code),
+        });
+        (used, event)
+    }
+
+    /// Appends a message frame; false once we have closed.
+    pub fn send(&self, out: &mut Vec<u8>, payload: &[u8], opcode: OpCode) -> bool {
+        self.conn.send(out, payload, opcode)
+    }
+
+    /// Starts the closing handshake with `code` and `reason`; false if already closed.
+    pub fn end(&mut self, out: &mut Vec<u8>, code: u16, reason: &str) -> bool {
+        self.conn.end(out, code, reason)
+    }
+
+    /// Whether messages still flow both ways.
+    pub fn is_open(&self) -> bool {
+        self.conn.closing() == ws::conn::Closing::Open
     }
 }

@@ -45,6 +45,70 @@
 //! server.shutdown();
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! ## WebSockets
+//!
+//! [`App::ws`] adds an RFC 6455 route with a [`WebSocketBehavior`]: an optional `upgrade` hook
+//! (refuse with any HTTP response, or upgrade with per-socket user data), then `open`,
+//! `message`, `close` and the other callbacks, each handed a [`WebSocket`] that sends (corked),
+//! ends, and subscribes and publishes to topics reaching every core:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use uweb::{App, WebSocketBehavior};
+//!
+//! #[derive(Default)]
+//! struct Session {
+//!     room: String,
+//! }
+//!
+//! fn main() -> std::io::Result<()> {
+//!     App::new()
+//!         .ws::<Session>("/chat/:room", WebSocketBehavior::new()
+//!             .max_payload_length(16 * 1024)
+//!             .idle_timeout(Duration::from_secs(120))
+//!             .upgrade(|res, req, ctx| {
+//!                 let room = req.parameter("room").unwrap_or_default().to_owned();
+//!                 if room == "private" {
+//!                     return res.write_status("403 Forbidden").end("no");
+//!                 }
+//!                 res.upgrade(Session { room }, ctx);
+//!             })
+//!             .open(|ws| {
+//!                 let room = ws.user_data().room.clone();
+//!                 ws.subscribe(&room);
+//!             })
+//!             .message(|ws, msg, opcode| {
+//!                 let room = ws.user_data().room.clone();
+//!                 ws.publish(&room, msg, opcode);
+//!             })
+//!             .close(|_ws, _code, _reason| { /* called once per open socket */ }))
+//!         .listen(3000)
+//! }
+//! ```
+//!
+//! An echo on an ephemeral port, with tungstenite as the client:
+//!
+//! ```
+//! use uweb::{App, WebSocketBehavior};
+//!
+//! let server = App::new()
+//!     .threads(1)
+//!     .ws::<()>("/echo", WebSocketBehavior::new().message(|ws, msg, opcode| {
+//!         ws.send(msg, opcode);
+//!     }))
+//!     .bind("127.0.0.1:0")?;
+//!
+//! let stream = std::net::TcpStream::connect(server.local_addr())?;
+//! let url = format!("ws://{}/echo", server.local_addr());
+//! let (mut client, _response) = tungstenite::client(url, stream).expect("handshake");
+//! client.send(tungstenite::Message::text("hello")).expect("send");
+//! assert_eq!(client.read().expect("echo"), tungstenite::Message::text("hello"));
+//!
+//! drop(client);
+//! server.shutdown();
+//! # Ok::<(), std::io::Error>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rust_2018_idioms)]
 
@@ -56,6 +120,7 @@ mod http;
 #[doc(hidden)]
 pub mod internals;
 mod router;
+mod ws;
 
 pub use ::http::{Extensions, Method};
 pub use app::{
@@ -65,3 +130,4 @@ pub use config::Config;
 pub use event_loop::Server;
 pub use http::request::{HttpRequest, ParamKey};
 pub use http::response::HttpResponse;
+pub use ws::{OpCode, Publisher, SendStatus, UpgradeContext, WebSocket, WebSocketBehavior};

@@ -259,3 +259,97 @@ fn date_refresh_does_not_allocate() {
     setup.shutdown();
     assert_eq!(allocations, 0, "allocations over two ticks of an idle loop");
 }
+
+/// A masked client frame (binary) carrying `payload`.
+fn ws_frame(payload: &[u8]) -> Vec<u8> {
+    let mask = [0x11, 0x22, 0x33, 0x44];
+    let mut frame = vec![0x82];
+    if payload.len() < 126 {
+        frame.push(0x80 | payload.len() as u8);
+    } else {
+        frame.push(0x80 | 126);
+        frame.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+/// The WebSocket echo path allocates nothing: 16-byte messages one at a time and pipelined
+/// 16 per write, and 4 KiB messages one at a time, each answered from the read buffer
+/// (unmasked in place) through the cork. Same first-second window as the HTTP test.
+#[test]
+fn websocket_echo_does_not_allocate() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    TRACE.store(
+        std::env::var_os("UWEB_ALLOC_TRACE").is_some(),
+        Ordering::SeqCst,
+    );
+    let small = ws_frame(&[7u8; 16]);
+    let large = ws_frame(&[9u8; 4096]);
+    let batch = small.repeat(PIPELINE);
+    let (small_echo, large_echo) = (2 + 16, 4 + 4096);
+    let mut buf = vec![0u8; large_echo.max(small_echo * PIPELINE)];
+    for attempt in 1..=5 {
+        let started = Instant::now();
+        let server = App::new()
+            .threads(1)
+            .ws::<()>(
+                "/echo",
+                uweb::WebSocketBehavior::new().message(|ws, msg, opcode| {
+                    ws.send(msg, opcode);
+                }),
+            )
+            .bind("127.0.0.1:0")
+            .expect("bind");
+        let mut stream = TcpStream::connect(server.local_addr()).expect("connect");
+        stream.set_nodelay(true).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream
+            .write_all(
+                b"GET /echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                  Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            )
+            .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).expect("101 response");
+            head.push(byte[0]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101 "));
+        let mut echo = |frame: &[u8], len: usize, buf: &mut [u8]| {
+            stream.write_all(frame).unwrap();
+            stream.read_exact(&mut buf[..len]).expect("echo");
+            assert_eq!(buf[0], 0x82);
+        };
+        for _ in 0..100 {
+            echo(&small, small_echo, &mut buf);
+            echo(&large, large_echo, &mut buf);
+            echo(&batch, small_echo * PIPELINE, &mut buf);
+        }
+        let allocations = count(|| {
+            for _ in 0..MEASURED {
+                echo(&small, small_echo, &mut buf);
+            }
+            for _ in 0..MEASURED / PIPELINE {
+                echo(&batch, small_echo * PIPELINE, &mut buf);
+            }
+            for _ in 0..MEASURED {
+                echo(&large, large_echo, &mut buf);
+            }
+        });
+        let before_first_tick = started.elapsed() < Duration::from_millis(990);
+        drop(stream);
+        server.shutdown();
+        if !before_first_tick {
+            eprintln!("attempt {attempt}: too slow to finish before the loop's first tick");
+            continue;
+        }
+        assert_eq!(allocations, 0, "allocations during WebSocket echoes");
+        return;
+    }
+    panic!("no attempt finished within the server's first second");
+}

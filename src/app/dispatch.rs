@@ -19,6 +19,7 @@ use crate::http::head::Head;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::router::{DomainTree, Params, server_name};
+use crate::ws::handshake;
 
 /// Everything the loops share, read-only: the route tables, the error handler, the limits.
 pub(crate) struct Shared {
@@ -49,7 +50,7 @@ impl Dispatch for Shared {
                 handled
             });
         if !handled && !res.has_responded() {
-            table.fallback(head.method, head.path, res);
+            table.fallback(head, res);
         }
     }
 
@@ -98,7 +99,13 @@ impl Shared {
     /// Runs one candidate route: middleware, handler, after hooks. Returns false when the
     /// route yielded (the search goes on), true when it took the request.
     fn run(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) -> bool {
-        let RouteKind::Http(handler) = &route.kind;
+        let handler = match &route.kind {
+            RouteKind::Http(handler) => handler,
+            RouteKind::Upgrade(_) if !handshake::is_upgrade_attempt(req.headers()) => {
+                return false;
+            }
+            RouteKind::Upgrade(handler) => handler,
+        };
         let mut stage = Stage::Middleware;
         let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<bool, BoxError> {
             for middleware in &route.before {
@@ -151,8 +158,10 @@ impl Shared {
 impl Table {
     /// No route answered: `405` with `Allow` when only other methods have routes for this
     /// path, else `404` (RFC 9110 sections 15.5.5-6). Routes of the request's own method
-    /// that all yielded make it a 404.
-    fn fallback(&self, method: &str, path: &str, res: &mut HttpResponse<'_>) {
+    /// that all yielded make it a 404. A WebSocket upgrade attempt with another method than
+    /// GET gets `400` instead of `405` (RFC 6455 section 4.2.1).
+    fn fallback(&self, head: &Head<'_, '_>, res: &mut HttpResponse<'_>) {
+        let (method, path) = (head.method, head.path);
         let mut allowed: Vec<String> = Vec::new();
         if !self.tree.any_matches(path) {
             self.tree
@@ -169,6 +178,8 @@ impl Table {
         };
         if allow.is_empty() {
             res.write_status("404 Not Found").end("Not Found");
+        } else if handshake::is_upgrade_attempt(head.headers.iter().map(|h| (h.name, h.value))) {
+            handshake::Rejection::BadRequest.respond(res);
         } else {
             res.write_status("405 Method Not Allowed")
                 .write_header("Allow", &allow)

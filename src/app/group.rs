@@ -6,6 +6,9 @@ use super::handler::{self, BoxedHandler, HandlerReturn, Middleware};
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::router::{Priority, check_pattern};
+use crate::ws::WebSocketBehavior;
+
+use std::sync::Arc;
 
 /// A group of routes with middleware, mounted with [`App::nest`](crate::App::nest) (under a
 /// prefix), [`App::include`](crate::App::include) (as is), [`App::domain`](crate::App::domain)
@@ -64,12 +67,14 @@ pub(crate) struct RouteDef {
     pub(crate) kind: RouteKind,
 }
 
-/// What a route runs. The extension point for other kinds of routes: the WebSocket layer
-/// adds its upgrade kind here (registered with `Priority::Upgrade`) together with
-/// `Router::ws`/`App::ws`, so groups, prefixes and domains carry WebSocket routes too.
+/// What a route runs. The extension point for other kinds of routes.
 pub(crate) enum RouteKind {
     /// A plain HTTP handler.
     Http(BoxedHandler),
+    /// A WebSocket handshake (registered with `Priority::Upgrade` by [`Router::ws`]): requests
+    /// without `Upgrade: websocket` pass to the next route before any middleware runs, so a
+    /// `get` on the same path sees its middleware run once.
+    Upgrade(BoxedHandler),
 }
 
 impl Router {
@@ -138,6 +143,29 @@ impl Router {
         R: HandlerReturn,
     {
         self.add(Some(method), pattern, handler)
+    }
+
+    /// Adds a WebSocket route to this group: see [`App::ws`](crate::App::ws). The group's
+    /// middleware runs before the handshake and may refuse it (answer, e.g. `401`) or hand
+    /// data to the `upgrade` callback through `req.extensions()`.
+    ///
+    /// # Panics
+    /// If `pattern` is neither `""` nor a valid pattern.
+    pub fn ws<U: Default + Send + 'static>(
+        self,
+        pattern: &str,
+        behavior: WebSocketBehavior<U>,
+    ) -> Self {
+        if !pattern.is_empty() {
+            check_pattern(pattern);
+        }
+        let handshake = crate::ws::upgrade::route_handler(Arc::new(behavior));
+        self.route(RouteDef {
+            method: Some("GET".into()),
+            pattern: pattern.into(),
+            priority: Priority::Upgrade,
+            kind: RouteKind::Upgrade(handler::boxed(handshake)),
+        })
     }
 
     /// Mounts `router` under `prefix` inside this group: prefixes concatenate

@@ -26,6 +26,7 @@ use crate::event_loop::{self, Server};
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::router::{DomainTree, check_pattern};
+use crate::ws::{Publisher, WebSocketBehavior};
 
 /// Builds a server: register routes, groups and domains, set limits, then
 /// [`listen`](Self::listen) (blocking, every core) or [`bind`](Self::bind) (background threads,
@@ -44,6 +45,8 @@ pub struct App {
     domain_routers: Vec<Router>,
     on_error: Option<error::ErrorHandler>,
     config: Config,
+    /// Publishes to WebSocket topics once the server runs.
+    publisher: Publisher,
 }
 
 impl Default for App {
@@ -61,6 +64,7 @@ impl App {
             domain_routers: Vec::new(),
             on_error: None,
             config: Config::default(),
+            publisher: Publisher::new(),
         }
     }
 
@@ -101,6 +105,30 @@ impl App {
     {
         check_pattern(pattern);
         self.with_root(|root| root.method(method, pattern, handler))
+    }
+
+    /// Adds a WebSocket route (RFC 6455): a `GET` route for `pattern` tried before the
+    /// ordinary `GET` routes of the same pattern. Requests without `Upgrade: websocket` fall
+    /// through to them, so `get` and `ws` can share a path; malformed handshakes get `400`,
+    /// other versions `426`; valid ones go to the behavior's `upgrade` callback, or are
+    /// upgraded at once with `U::default()` as the socket's user data. App-wide middleware
+    /// runs before the handshake (and may refuse it). See [`Router::ws`] for groups.
+    ///
+    /// # Panics
+    /// If `pattern` is invalid (see [`method`](Self::method)).
+    pub fn ws<U: Default + Send + 'static>(
+        self,
+        pattern: &str,
+        behavior: WebSocketBehavior<U>,
+    ) -> Self {
+        check_pattern(pattern);
+        self.with_root(|root| root.ws(pattern, behavior))
+    }
+
+    /// A handle to publish to WebSocket topics from any thread once the server runs
+    /// (uWebSockets' `app.publish`); publishes before then are dropped.
+    pub fn publisher(&self) -> Publisher {
+        self.publisher.clone()
     }
 
     /// Adds an app-wide middleware: it runs before the middleware of every group, for every
@@ -225,7 +253,8 @@ impl App {
     }
 
     fn start(self, listeners: Vec<mio::net::TcpListener>) -> io::Result<Server> {
-        Server::start(listeners, Arc::new(self.into_shared()))
+        let publisher = self.publisher.clone();
+        Server::start(listeners, Arc::new(self.into_shared()), publisher)
     }
 
     /// Compiles every router into its route table.

@@ -10,6 +10,8 @@ use mio::Waker;
 
 use super::worker::Worker;
 use crate::app::Shared;
+use crate::ws::Publisher;
+use crate::ws::pubsub::Hub;
 
 /// A running server: one event-loop thread per listener.
 ///
@@ -21,12 +23,14 @@ pub struct Server {
     stop: Arc<AtomicBool>,
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<()>>,
+    publisher: Publisher,
 }
 
 impl Server {
     pub(crate) fn start(
         listeners: Vec<mio::net::TcpListener>,
         shared: Arc<Shared>,
+        publisher: Publisher,
     ) -> io::Result<Server> {
         let local_addr = listeners
             .first()
@@ -40,8 +44,11 @@ impl Server {
             workers.push(worker);
             wakers.push(waker);
         }
+        let hub = Arc::new(Hub::new(&wakers));
+        publisher.attach(Arc::clone(&hub));
         let mut threads = Vec::with_capacity(workers.len());
-        for (i, worker) in workers.into_iter().enumerate() {
+        for (i, mut worker) in workers.into_iter().enumerate() {
+            worker.attach(Arc::clone(&hub), i);
             let thread = std::thread::Builder::new()
                 .name(format!("uweb-loop-{i}"))
                 .spawn(move || worker.run())?;
@@ -52,7 +59,13 @@ impl Server {
             stop,
             wakers,
             threads,
+            publisher,
         })
+    }
+
+    /// A handle to publish to WebSocket topics on every loop, from any thread.
+    pub fn publisher(&self) -> Publisher {
+        self.publisher.clone()
     }
 
     /// The address the listeners are bound to (with the real port when bound to port 0).

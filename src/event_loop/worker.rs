@@ -1,6 +1,10 @@
 //! One event loop: a mio `Poll`, its own listener, a slab of connections, the cork buffer,
 //! the receive buffer, coarse timers and the `Date` cache. Nothing here is shared with other
-//! loops except the read-only app and the stop flag.
+//! loops except the read-only app, the stop flag and the pub/sub hub. WebSocket sockets are
+//! driven from `worker/ws.rs`, publishes fanned out from `worker/fanout.rs`.
+
+mod fanout;
+mod ws;
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -12,9 +16,10 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
 use super::date::DateCache;
-use super::socket::{READ_PAUSE_BYTES, Socket, Timer};
+use super::socket::{Proto, READ_PAUSE_BYTES, Socket, Timer};
 use crate::app::Shared;
-use crate::http::conn::{Closing, Io};
+use crate::http::conn::{Closing, HttpConn, Io};
+use crate::ws::pubsub::{Hub, LoopTopics, Published};
 
 const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX - 2);
@@ -43,6 +48,16 @@ pub(crate) struct Worker {
     /// Coarse clock: whole seconds since the loop started.
     now: u32,
     expired: Vec<usize>,
+    /// Pub/sub across loops, and this loop's index in it.
+    hub: Arc<Hub>,
+    at: usize,
+    /// This loop's topics and the messages published since the last fan-out.
+    topics: LoopTopics,
+    /// Scratch for fan-out: the batch being delivered, and one topic's subscribers.
+    fanning: Vec<Published>,
+    subscribers: Vec<usize>,
+    /// Sockets with published frames queued, written once per loop iteration.
+    dirty: Vec<usize>,
 }
 
 impl Worker {
@@ -68,8 +83,20 @@ impl Worker {
             stopping_since: None,
             now: 0,
             expired: Vec::new(),
+            hub: Arc::new(Hub::new(&[])),
+            at: 0,
+            topics: LoopTopics::default(),
+            fanning: Vec::new(),
+            subscribers: Vec::new(),
+            dirty: Vec::new(),
         };
         Ok((worker, waker))
+    }
+
+    /// Joins the pub/sub hub as loop number `at`.
+    pub(crate) fn attach(&mut self, hub: Arc<Hub>, at: usize) {
+        self.hub = hub;
+        self.at = at;
     }
 
     /// Runs until the server is shut down and every connection is gone.
@@ -78,7 +105,12 @@ impl Worker {
         let started = Instant::now();
         let mut next_tick = started + Duration::from_secs(1);
         loop {
-            let timeout = next_tick.saturating_duration_since(Instant::now());
+            // Messages published by a callback outside event handling must not wait a tick.
+            let timeout = if self.topics.batch.is_empty() {
+                next_tick.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            };
             if let Err(e) = self.poll.poll(&mut events, Some(timeout))
                 && e.kind() != io::ErrorKind::Interrupted
             {
@@ -105,6 +137,8 @@ impl Worker {
                 next_tick = now + Duration::from_secs(1);
                 self.tick();
             }
+            // Publishes of this iteration (and from other loops) leave once per subscriber.
+            self.fan_out();
             if self.stopping_since.is_some() && self.sockets.is_empty() {
                 return;
             }
@@ -157,6 +191,10 @@ impl Worker {
             }
             return;
         }
+        if matches!(socket.proto, Proto::Ws(_)) {
+            self.on_ws_readable(key, read_closed);
+            return;
+        }
         let mut io = Io {
             out: &mut self.cork,
             date: self.date.line(),
@@ -165,7 +203,7 @@ impl Worker {
             shutting_down: self.stopping_since.is_some(),
         };
         let mut failed = false;
-        while socket.http.closing() == Closing::No && socket.backpressure.len() < READ_PAUSE_BYTES {
+        while http_closing(socket) == Closing::No && socket.backpressure.len() < READ_PAUSE_BYTES {
             match socket.stream.read(&mut self.recv) {
                 Ok(0) => {
                     socket.peer_closed = true;
@@ -195,6 +233,8 @@ impl Worker {
         if failed {
             self.cork.clear();
             self.close(key);
+        } else if http_closing(socket) == Closing::Upgrade {
+            self.upgrade(key);
         } else {
             self.after_io(key);
         }
@@ -208,9 +248,14 @@ impl Worker {
         if socket.backpressure.is_empty() {
             return;
         }
-        let was_paused = socket.backpressure.len() >= READ_PAUSE_BYTES;
+        let before = socket.backpressure.len();
+        let was_paused = before >= READ_PAUSE_BYTES;
         if socket.drain_backpressure().is_err() {
             self.close(key);
+            return;
+        }
+        if matches!(socket.proto, Proto::Ws(_)) {
+            self.on_ws_writable(key, before);
             return;
         }
         if was_paused && socket.backpressure.len() < READ_PAUSE_BYTES {
@@ -226,6 +271,10 @@ impl Worker {
         let Some(socket) = self.sockets.get_mut(key) else {
             return;
         };
+        if matches!(socket.proto, Proto::Ws(_)) {
+            self.ws_after_io(key, false);
+            return;
+        }
         if socket.flush(&mut self.cork).is_err() {
             self.close(key);
             return;
@@ -233,8 +282,11 @@ impl Worker {
         if self.cork.capacity() > CORK_KEEP_BYTES * 4 {
             self.cork.shrink_to(CORK_KEEP_BYTES);
         }
-        let closing = socket.http.closing();
-        let idle = socket.http.is_idle() && socket.stash.is_empty();
+        let Proto::Http(http) = &socket.proto else {
+            return;
+        };
+        let (closing, http_idle, in_body) = (http.closing(), http.is_idle(), http.in_body());
+        let idle = http_idle && socket.stash.is_empty();
         // A peer that shut down its side gets what is already written, then the socket goes.
         if closing == Closing::Abort
             || socket.peer_closed && socket.backpressure.is_empty()
@@ -262,9 +314,9 @@ impl Worker {
             return;
         }
         let config = &self.app.config;
-        let (timer, deadline) = if idle || socket.http.in_body() {
+        let (timer, deadline) = if idle || in_body {
             (Timer::Idle, deadline(self.now, config.idle_timeout))
-        } else if socket.http.is_idle() {
+        } else if http_idle {
             // Part of a head has arrived: the clock started at its first byte.
             if socket.timer == Timer::HeadRead {
                 (Timer::HeadRead, socket.deadline)
@@ -281,8 +333,10 @@ impl Worker {
         socket.deadline = deadline;
     }
 
-    /// Deregisters and drops a socket (closing it).
+    /// Deregisters and drops a socket (closing it). A WebSocket's `close` callback runs
+    /// first if it has not yet.
     fn close(&mut self, key: usize) {
+        self.ws_closed(key);
         if let Some(mut socket) = self.sockets.try_remove(key) {
             let _ = self.poll.registry().deregister(&mut socket.stream);
         }
@@ -303,7 +357,20 @@ impl Worker {
         }
         for i in 0..self.expired.len() {
             let key = self.expired[i];
-            self.close(key);
+            if grace_over {
+                self.close(key);
+            } else {
+                self.on_timeout(key);
+            }
+        }
+    }
+
+    /// A socket's timer fired: WebSockets may ping or end gracefully; others close.
+    fn on_timeout(&mut self, key: usize) {
+        match self.sockets.get(key).map(|s| (&s.proto, s.timer)) {
+            Some((Proto::Ws(_), Timer::Idle)) => self.on_ws_timeout(key),
+            Some(_) => self.close(key),
+            None => {}
         }
     }
 
@@ -321,14 +388,16 @@ impl Worker {
             .sockets
             .iter()
             .filter(|(_, s)| {
+                let http_idle = matches!(&s.proto, Proto::Http(h) if h.is_idle());
                 s.timer == Timer::Linger
-                    || s.http.is_idle() && s.stash.is_empty() && s.backpressure.is_empty()
+                    || http_idle && s.stash.is_empty() && s.backpressure.is_empty()
             })
             .map(|(key, _)| key)
             .collect();
         for key in idle {
             self.close(key);
         }
+        self.end_all_ws();
     }
 }
 
@@ -339,19 +408,46 @@ fn deadline(now: u32, timeout: Duration) -> u32 {
         .saturating_add(1)
 }
 
+/// The HTTP connection's closing state (a WebSocket is never read as HTTP: `Abort`).
+fn http_closing(socket: &Socket) -> Closing {
+    match &socket.proto {
+        Proto::Http(http) => http.closing(),
+        Proto::Ws(_) => Closing::Abort,
+    }
+}
+
 /// Offers received bytes to the protocol; keeps what it does not consume in the stash.
 fn feed(socket: &mut Socket, input: &[u8], io: &mut Io<'_>, app: &Shared) {
-    if socket.stash.is_empty() {
-        let used = socket.http.process(input, io, app);
+    let Socket {
+        proto: Proto::Http(http),
+        stash,
+        ..
+    } = socket
+    else {
+        return;
+    };
+    feed_http(http, stash, input, io, app);
+}
+
+/// [`feed`] on the socket's parts.
+fn feed_http(
+    http: &mut HttpConn,
+    stash: &mut Vec<u8>,
+    input: &[u8],
+    io: &mut Io<'_>,
+    app: &Shared,
+) {
+    if stash.is_empty() {
+        let used = http.process(input, io, app);
         if used < input.len() {
-            socket.stash.extend_from_slice(&input[used..]);
+            stash.extend_from_slice(&input[used..]);
         }
     } else {
-        socket.stash.extend_from_slice(input);
-        let used = socket.http.process(&socket.stash, io, app);
-        socket.stash.drain(..used);
-        if socket.stash.is_empty() {
-            socket.stash = Vec::new();
+        stash.extend_from_slice(input);
+        let used = http.process(stash, io, app);
+        stash.drain(..used);
+        if stash.is_empty() {
+            *stash = Vec::new();
         }
     }
 }

@@ -13,6 +13,7 @@ use super::errors::ProtoError;
 use super::head::{BodyFraming, Head, parse_head};
 use super::response::{HttpResponse, Phase, ResponseState};
 use crate::config::Config;
+use crate::ws::PendingUpgrade;
 
 /// Most header fields parsed into stack slots; `Config::max_header_fields` may only lower it.
 const MAX_FIELDS: usize = 128;
@@ -63,6 +64,9 @@ pub(crate) enum Closing {
     AfterFlush,
     /// Close at once (`res.close()`).
     Abort,
+    /// The handler accepted a WebSocket upgrade: the loop takes it with
+    /// [`HttpConn::take_upgrade`] and hands the rest of the input to the WebSocket.
+    Upgrade,
 }
 
 /// One HTTP/1.1 connection's protocol state. Small, and owns no buffer.
@@ -92,6 +96,8 @@ impl HttpConn {
     pub(crate) fn closing(&self) -> Closing {
         if self.response.abort {
             Closing::Abort
+        } else if self.response.upgrade.is_some() {
+            Closing::Upgrade
         } else if matches!(self.reading, Reading::Closed) && self.response.is_ended() {
             Closing::AfterFlush
         } else {
@@ -102,6 +108,11 @@ impl HttpConn {
     /// True between requests: nothing half-read, the last response complete.
     pub(crate) fn is_idle(&self) -> bool {
         matches!(self.reading, Reading::Head) && self.response.is_ended()
+    }
+
+    /// The WebSocket upgrade accepted by the last request's handler, if any.
+    pub(crate) fn take_upgrade(&mut self) -> Option<PendingUpgrade> {
+        self.response.upgrade.take()
     }
 
     /// True while a request body is being read.
@@ -116,6 +127,10 @@ impl HttpConn {
         loop {
             if self.response.abort {
                 return input.len();
+            }
+            if self.response.upgrade.is_some() {
+                // What follows the upgrade request belongs to the WebSocket.
+                return pos;
             }
             match &mut self.reading {
                 Reading::Closed => return input.len(),
@@ -210,6 +225,7 @@ impl HttpConn {
             body_pending: has_body,
             abort: false,
             on_data: None,
+            upgrade: None,
         };
         self.body_read = 0;
         self.reading = match head.framing {

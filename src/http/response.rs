@@ -1,6 +1,8 @@
 //! The response writer handed to handlers (uWebSockets' `HttpResponse`): it writes straight
 //! into the loop's cork buffer, so everything one readable event produces leaves in one write.
 
+use crate::ws::PendingUpgrade;
+
 /// Callback streaming the request body: `(response, chunk, is_last)`.
 pub(crate) type OnData = Box<dyn FnMut(&mut HttpResponse<'_>, &[u8], bool) + Send>;
 
@@ -35,6 +37,8 @@ pub(crate) struct ResponseState {
     /// The user asked for the connection to be closed at once.
     pub(crate) abort: bool,
     pub(crate) on_data: Option<OnData>,
+    /// A WebSocket upgrade accepted by the handler, for the loop to carry out.
+    pub(crate) upgrade: Option<PendingUpgrade>,
 }
 
 impl ResponseState {
@@ -49,6 +53,7 @@ impl ResponseState {
             body_pending: false,
             abort: false,
             on_data: None,
+            upgrade: None,
         }
     }
 
@@ -208,6 +213,23 @@ impl<'a> HttpResponse<'a> {
     /// Whether the response has been completed ([`end`](Self::end) or similar was called).
     pub fn has_responded(&self) -> bool {
         self.state.phase == Phase::Ended
+    }
+
+    /// Answers with a protocol switch: `write` appends the `101` response, and `pending` is
+    /// kept for the loop. False (nothing written) if the response has started or a request
+    /// body is still expected.
+    pub(crate) fn switch_protocols(
+        &mut self,
+        write: impl FnOnce(&mut Vec<u8>),
+        pending: PendingUpgrade,
+    ) -> bool {
+        if self.state.phase != Phase::Fresh || self.state.body_pending {
+            return false;
+        }
+        write(self.out);
+        self.state.upgrade = Some(pending);
+        self.state.phase = Phase::Ended;
+        true
     }
 
     /// Whether an `on_data` callback waits for the request body (the answer comes later).

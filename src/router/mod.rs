@@ -19,7 +19,6 @@ pub(crate) type Params = smallvec::SmallVec<[(u32, u32); 8]>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Priority {
     /// WebSocket upgrade routes; tried first.
-    #[allow(dead_code)] // registered by `App::ws`, which arrives with the WebSocket layer
     Upgrade,
     /// Ordinary method routes.
     Method,

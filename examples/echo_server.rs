@@ -1,0 +1,36 @@
+//! WebSocket echo on every path (the Autobahn fuzzing client's target): every message comes
+//! back with its opcode; messages up to 16 MiB. A plain GET answers 200 with a line of text.
+//!
+//! Run: `PORT=9001 cargo run --release --example echo_server` (`THREADS=1` for one loop, as the
+//! single-core peers in ../shared/peers run).
+
+use uweb::{App, WebSocketBehavior};
+
+fn main() -> std::io::Result<()> {
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(9001);
+    let threads = std::env::var("THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!("echo server on ws://localhost:{port}/ with {threads} loop(s)");
+    App::new()
+        .threads(threads)
+        .ws::<()>(
+            "/*",
+            WebSocketBehavior::new()
+                .max_payload_length(16 * 1024 * 1024)
+                // An echo of a 16 MiB message must not be dropped; reading pauses meanwhile.
+                .max_backpressure(64 * 1024 * 1024)
+                .message(|ws, message, opcode| {
+                    ws.send(message, opcode);
+                }),
+        )
+        .get("/*", |res, _req| {
+            res.write_header("Content-Type", "text/plain")
+                .end("uweb echo server: connect with a WebSocket client\n");
+        })
+        .listen(port)
+}

@@ -1,0 +1,292 @@
+//! `WebSocketBehavior<U>`: a WebSocket route's settings and callbacks (uWebSockets'
+//! `WebSocketBehavior`), and its type-erased form the event loops call.
+
+use std::any::Any;
+use std::time::Duration;
+
+use super::codec::OpCode;
+use super::socket::{Core, WebSocket};
+use super::upgrade::UpgradeContext;
+use crate::http::request::HttpRequest;
+use crate::http::response::HttpResponse;
+
+type Hook<U> = Box<dyn Fn(&mut WebSocket<'_, U>) + Send + Sync>;
+type MessageHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &[u8], OpCode) + Send + Sync>;
+type PayloadHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &[u8]) + Send + Sync>;
+type CloseHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, u16, &str) + Send + Sync>;
+type SubscriptionHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &str, usize, usize) + Send + Sync>;
+type UpgradeHook<U> =
+    Box<dyn Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>, UpgradeContext<U>) + Send + Sync>;
+
+/// Limits and timers of one WebSocket route, with uWebSockets' defaults.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settings {
+    pub(crate) max_payload_length: usize,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_backpressure: usize,
+    pub(crate) close_on_backpressure_limit: bool,
+    pub(crate) reset_idle_timeout_on_send: bool,
+    pub(crate) send_pings_automatically: bool,
+    pub(crate) max_lifetime: Option<Duration>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_payload_length: 16 * 1024,
+            idle_timeout: Duration::from_secs(120),
+            max_backpressure: 64 * 1024,
+            close_on_backpressure_limit: false,
+            reset_idle_timeout_on_send: false,
+            send_pings_automatically: true,
+            max_lifetime: None,
+        }
+    }
+}
+
+/// Settings and callbacks of a WebSocket route, for [`App::ws`](crate::App::ws).
+///
+/// `U` is the per-socket user data, created by the `upgrade` callback (or `U::default()`
+/// without one) and reachable in every callback through [`WebSocket::user_data`]. Callbacks
+/// run on the loop that owns the socket and must not block; a panicking callback closes its
+/// socket (code 1006 reported) and the loop goes on.
+pub struct WebSocketBehavior<U> {
+    pub(crate) settings: Settings,
+    pub(crate) upgrade: Option<UpgradeHook<U>>,
+    pub(crate) open: Option<Hook<U>>,
+    pub(crate) message: Option<MessageHook<U>>,
+    pub(crate) drain: Option<Hook<U>>,
+    pub(crate) ping: Option<PayloadHook<U>>,
+    pub(crate) pong: Option<PayloadHook<U>>,
+    pub(crate) close: Option<CloseHook<U>>,
+    pub(crate) subscription: Option<SubscriptionHook<U>>,
+    pub(crate) dropped: Option<MessageHook<U>>,
+}
+
+impl<U> Default for WebSocketBehavior<U> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<U> std::fmt::Debug for WebSocketBehavior<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocketBehavior")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U> WebSocketBehavior<U> {
+    /// Defaults as in uWebSockets: 16 KiB messages, 120 s idle timeout with automatic pings,
+    /// 64 KiB backpressure, no lifetime limit, no callbacks.
+    pub fn new() -> Self {
+        WebSocketBehavior {
+            settings: Settings::default(),
+            upgrade: None,
+            open: None,
+            message: None,
+            drain: None,
+            ping: None,
+            pong: None,
+            close: None,
+            subscription: None,
+            dropped: None,
+        }
+    }
+
+    /// Largest message (all fragments together) in bytes, at most `u32::MAX` (4 GiB - 1); a
+    /// larger one fails the connection with close code 1009. Default 16 KiB.
+    pub fn max_payload_length(mut self, bytes: usize) -> Self {
+        self.settings.max_payload_length = bytes.min(u32::MAX as usize);
+        self
+    }
+
+    /// How long a socket may stay silent (seconds resolution). With automatic pings, silence
+    /// past it sends a ping and a further `idle_timeout` of silence closes the TCP connection
+    /// (close code 1006 reported); without, the first expiry closes. `Duration::ZERO`
+    /// disables it. Default 120 s.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.idle_timeout = timeout;
+        self
+    }
+
+    /// Bytes a socket may have buffered before [`WebSocket::send`] and publishes to it are
+    /// dropped ([`SendStatus::Dropped`](crate::SendStatus::Dropped)). Default 64 KiB.
+    pub fn max_backpressure(mut self, bytes: usize) -> Self {
+        self.settings.max_backpressure = bytes;
+        self
+    }
+
+    /// Close the TCP connection (instead of just dropping the message) when a send hits
+    /// `max_backpressure`. Default off.
+    pub fn close_on_backpressure_limit(mut self, on: bool) -> Self {
+        self.settings.close_on_backpressure_limit = on;
+        self
+    }
+
+    /// Whether sending (not only receiving) restarts the idle timer. Default off.
+    pub fn reset_idle_timeout_on_send(mut self, on: bool) -> Self {
+        self.settings.reset_idle_timeout_on_send = on;
+        self
+    }
+
+    /// Whether an idle socket is pinged before it is closed. Default on.
+    pub fn send_pings_automatically(mut self, on: bool) -> Self {
+        self.settings.send_pings_automatically = on;
+        self
+    }
+
+    /// Ends every socket of this route with close code 1000 this long after it opened
+    /// (seconds resolution). Default: no limit.
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        self.settings.max_lifetime = Some(lifetime).filter(|l| !l.is_zero());
+        self
+    }
+
+    /// Called for every valid handshake, with the request (path parameters, query, fields)
+    /// and a context to pass to [`HttpResponse::upgrade`]. The handler either upgrades with
+    /// its user data, or answers with any HTTP response to refuse. Without this callback,
+    /// every valid handshake is upgraded with `U::default()`.
+    pub fn upgrade(
+        mut self,
+        f: impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>, UpgradeContext<U>)
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.upgrade = Some(Box::new(f));
+        self
+    }
+
+    /// Called once the socket is open (after the `101` is queued).
+    pub fn open(mut self, f: impl Fn(&mut WebSocket<'_, U>) + Send + Sync + 'static) -> Self {
+        self.open = Some(Box::new(f));
+        self
+    }
+
+    /// Called with each whole message: its payload (valid UTF-8 for [`OpCode::Text`]) and
+    /// opcode, `Text` or `Binary`. The payload is valid only during the call.
+    pub fn message(
+        mut self,
+        f: impl Fn(&mut WebSocket<'_, U>, &[u8], OpCode) + Send + Sync + 'static,
+    ) -> Self {
+        self.message = Some(Box::new(f));
+        self
+    }
+
+    /// Called when buffered bytes were written out (the socket can take more sends); check
+    /// [`WebSocket::buffered_amount`].
+    pub fn drain(mut self, f: impl Fn(&mut WebSocket<'_, U>) + Send + Sync + 'static) -> Self {
+        self.drain = Some(Box::new(f));
+        self
+    }
+
+    /// Called with each ping's payload, after the pong was queued.
+    pub fn ping(
+        mut self,
+        f: impl Fn(&mut WebSocket<'_, U>, &[u8]) + Send + Sync + 'static,
+    ) -> Self {
+        self.ping = Some(Box::new(f));
+        self
+    }
+
+    /// Called with each pong's payload.
+    pub fn pong(
+        mut self,
+        f: impl Fn(&mut WebSocket<'_, U>, &[u8]) + Send + Sync + 'static,
+    ) -> Self {
+        self.pong = Some(Box::new(f));
+        self
+    }
+
+    /// Called exactly once per opened socket, with the close code and reason: the client's
+    /// (1005 if its close frame had none), ours from [`WebSocket::end`], the protocol error
+    /// we failed it with (1002, 1007, 1009), or 1006 when the TCP connection ended without a
+    /// closing handshake. Sends are dropped from here on.
+    pub fn close(
+        mut self,
+        f: impl Fn(&mut WebSocket<'_, U>, u16, &str) + Send + Sync + 'static,
+    ) -> Self {
+        self.close = Some(Box::new(f));
+        self
+    }
+
+    /// Called after each subscribe and unsubscribe with the topic and its subscriber count
+    /// (every loop) after and before.
+    pub fn subscription(
+        mut self,
+        f: impl Fn(&mut WebSocket<'_, U>, &str, usize, usize) + Send + Sync + 'static,
+    ) -> Self {
+        self.subscription = Some(Box::new(f));
+        self
+    }
+
+    /// Called with each published message this socket did not get because it had more than
+    /// `max_backpressure` bytes buffered.
+    pub fn dropped(
+        mut self,
+        f: impl Fn(&mut WebSocket<'_, U>, &[u8], OpCode) + Send + Sync + 'static,
+    ) -> Self {
+        self.dropped = Some(Box::new(f));
+        self
+    }
+}
+
+/// What the loop asks a socket's behavior to do.
+#[derive(Debug)]
+pub(crate) enum Callback<'a> {
+    Open,
+    Message(&'a [u8], OpCode),
+    Ping(&'a [u8]),
+    Pong(&'a [u8]),
+    Drain,
+    Dropped(&'a [u8], OpCode),
+    /// Report the close (once): code and reason.
+    Closed(u16, &'a str),
+    /// Start the closing handshake, as `ws.end(code, reason)`.
+    End(u16, &'a str),
+}
+
+/// A behavior with its user-data type erased, shared by every loop.
+pub(crate) trait ErasedBehavior: Send + Sync {
+    /// The route's limits and timers.
+    fn settings(&self) -> &Settings;
+    /// Runs `callback` on the socket `core` whose user data is `user`.
+    fn run<'a>(&'a self, core: Core<'a>, user: &'a mut (dyn Any + Send), callback: Callback<'_>);
+}
+
+impl<U: Send + 'static> ErasedBehavior for WebSocketBehavior<U> {
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn run<'a>(&'a self, core: Core<'a>, user: &'a mut (dyn Any + Send), callback: Callback<'_>) {
+        let Some(user) = user.downcast_mut::<U>() else {
+            log::error!("WebSocket user data of the wrong type; callback skipped");
+            return;
+        };
+        let mut ws = WebSocket {
+            core,
+            user,
+            behavior: self,
+        };
+        match callback {
+            Callback::Open => call(&self.open, |f| f(&mut ws)),
+            Callback::Message(m, op) => call(&self.message, |f| f(&mut ws, m, op)),
+            Callback::Ping(p) => call(&self.ping, |f| f(&mut ws, p)),
+            Callback::Pong(p) => call(&self.pong, |f| f(&mut ws, p)),
+            Callback::Drain => call(&self.drain, |f| f(&mut ws)),
+            Callback::Dropped(m, op) => call(&self.dropped, |f| f(&mut ws, m, op)),
+            Callback::Closed(code, reason) => ws.report_close(code, reason),
+            Callback::End(code, reason) => ws.end(code, reason),
+        }
+    }
+}
+
+/// Calls the hook if there is one.
+fn call<F: ?Sized>(hook: &Option<Box<F>>, run: impl FnOnce(&F)) {
+    if let Some(f) = hook {
+        run(f);
+    }
+}

@@ -1,0 +1,349 @@
+//! The sans-IO WebSocket server connection (RFC 6455 sections 5-7): received bytes in, events
+//! and frames out. It never sees a socket, a clock or a callback: the caller pulls one event at
+//! a time with [`WsConn::next`] and writes its own frames with [`WsConn::send`] / [`WsConn::end`].
+//!
+//! Complete single-frame messages are unmasked in place and handed out borrowed from the input
+//! (no copy); fragmented messages and frames spread over several reads are assembled in a
+//! buffer that exists only while such a message is in flight.
+
+use std::mem;
+
+use tungstenite::protocol::frame::coding::{CloseCode, Control, Data, OpCode as RawOpCode};
+
+use super::codec::{self, MAX_CONTROL_PAYLOAD, OpCode};
+use super::utf8;
+
+/// Close code for a protocol error (RFC 6455 section 7.4.1).
+pub(crate) const PROTOCOL_ERROR: u16 = 1002;
+/// Close code for a text message that is not UTF-8 (or a close reason that is not).
+pub(crate) const INVALID_PAYLOAD: u16 = 1007;
+/// Close code for a message over the size limit.
+pub(crate) const MESSAGE_TOO_BIG: u16 = 1009;
+/// Reported when a close frame carried no code (never sent on the wire).
+pub(crate) const NO_STATUS: u16 = 1005;
+/// Reported when the connection ended without a close frame (never sent on the wire).
+pub(crate) const ABNORMAL: u16 = 1006;
+
+/// Where the closing handshake stands (RFC 6455 section 7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Closing {
+    /// Messages flow both ways.
+    Open,
+    /// We sent a close frame and wait for the peer's; received data is dropped.
+    Sent,
+    /// Both sides closed, or the connection failed: only the TCP close remains.
+    Done,
+}
+
+/// A received message's payload: borrowed from the input when it arrived in one piece,
+/// owned when it had to be assembled.
+#[derive(Debug)]
+pub(crate) enum Payload<'a> {
+    /// Unmasked in place in the caller's input.
+    Borrowed(&'a [u8]),
+    /// Assembled from fragments or several reads.
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Payload<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Payload::Borrowed(b) => b,
+            Payload::Owned(v) => v,
+        }
+    }
+}
+
+/// What one call to [`WsConn::next`] found.
+#[derive(Debug)]
+pub(crate) enum Event<'a> {
+    /// A whole text (valid UTF-8) or binary message.
+    Message(Payload<'a>, OpCode),
+    /// A ping; the pong with the same payload is already written.
+    Ping(&'a [u8]),
+    /// A pong.
+    Pong(&'a [u8]),
+    /// The peer's close frame: its code ([`NO_STATUS`] if none) and reason. If we had not
+    /// closed yet, the close frame answering it is already written.
+    Close(u16, &'a str),
+    /// The peer broke the protocol; a close frame with this code is written (unless we had
+    /// closed already) and nothing more is read.
+    Fail(u16),
+}
+
+/// A data frame whose payload is still arriving.
+#[derive(Clone, Copy, Debug)]
+struct Partial {
+    remaining: u64,
+    mask: [u8; 4],
+    /// Payload bytes already unmasked, modulo 4.
+    offset: u8,
+    fin: bool,
+}
+
+/// One WebSocket connection's protocol state. Owns no buffer between messages.
+#[derive(Debug)]
+pub(crate) struct WsConn {
+    /// The message being assembled; empty (unallocated) otherwise.
+    message: Vec<u8>,
+    /// Opcode of the message in progress (after its first frame).
+    kind: Option<OpCode>,
+    /// Length of the prefix of `message` known to be valid UTF-8 (messages are limited to
+    /// `u32::MAX` bytes, see `WebSocketBehavior::max_payload_length`; `u32` keeps the slab
+    /// entry small).
+    utf8_checked: u32,
+    partial: Option<Partial>,
+    closing: Closing,
+}
+
+impl Default for WsConn {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WsConn {
+    /// An open connection, right after the handshake.
+    pub(crate) const fn new() -> Self {
+        WsConn {
+            message: Vec::new(),
+            kind: None,
+            utf8_checked: 0,
+            partial: None,
+            closing: Closing::Open,
+        }
+    }
+
+    /// The closing handshake's state.
+    pub(crate) fn closing(&self) -> Closing {
+        self.closing
+    }
+
+    /// Consumes bytes from the front of `input` up to and including the next event.
+    ///
+    /// Returns how many bytes were used and the event, if one completed. Unused bytes (a
+    /// partial frame header or control frame) must be offered again with more data.
+    /// Frames (pong, close) the protocol requires in answer are appended to `out`.
+    /// Messages longer than `max_payload` bytes fail the connection with close code 1009.
+    pub(crate) fn next<'a>(
+        &mut self,
+        input: &'a mut [u8],
+        out: &mut Vec<u8>,
+        max_payload: usize,
+    ) -> (usize, Option<Event<'a>>) {
+        let mut pos = 0;
+        loop {
+            if self.closing == Closing::Done {
+                return (input.len(), None);
+            }
+            if let Some(partial) = self.partial {
+                match self.continue_payload(partial, &mut input[pos..]) {
+                    Progress::Used(n) => pos += n,
+                    Progress::NeedMore(n) => return (pos + n, None),
+                    Progress::BadUtf8 => {
+                        return (input.len(), Some(self.fail(out, INVALID_PAYLOAD)));
+                    }
+                }
+                if partial.fin && self.partial.is_none() {
+                    let kind = self.kind.take().unwrap_or(OpCode::Binary);
+                    self.utf8_checked = 0;
+                    let message = mem::take(&mut self.message);
+                    if self.closing == Closing::Open {
+                        return (pos, Some(Event::Message(Payload::Owned(message), kind)));
+                    }
+                }
+                continue;
+            }
+            let header = match codec::parse_header(&input[pos..]) {
+                Ok(Some(h)) => h,
+                Ok(None) => return (pos, None),
+                Err(_) => return (input.len(), Some(self.fail(out, PROTOCOL_ERROR))),
+            };
+            let Some(mask) = header.mask.filter(|_| !header.rsv) else {
+                // Unmasked client frame, or a reserved bit without a negotiated extension.
+                return (input.len(), Some(self.fail(out, PROTOCOL_ERROR)));
+            };
+            let available = (input.len() - pos - header.header_len) as u64;
+            let data = match header.opcode {
+                RawOpCode::Control(control) => {
+                    if !header.fin || header.payload_len > MAX_CONTROL_PAYLOAD as u64 {
+                        return (input.len(), Some(self.fail(out, PROTOCOL_ERROR)));
+                    }
+                    if available < header.payload_len {
+                        return (pos, None);
+                    }
+                    let start = pos + header.header_len;
+                    let end = start + header.payload_len as usize;
+                    let payload = &mut input[start..end];
+                    codec::unmask(payload, mask, 0);
+                    let event = match control {
+                        Control::Ping => {
+                            if self.closing == Closing::Open {
+                                codec::write_frame(out, OpCode::Pong.raw(), true, payload);
+                            }
+                            Event::Ping(payload)
+                        }
+                        Control::Pong => Event::Pong(payload),
+                        _ => self.on_close(payload, out),
+                    };
+                    return (end, Some(event));
+                }
+                RawOpCode::Data(data) => data,
+            };
+            let kind = match (data, self.kind) {
+                (Data::Continue, Some(kind)) => kind,
+                (Data::Text, None) => OpCode::Text,
+                (Data::Binary, None) => OpCode::Binary,
+                // A continuation with nothing to continue, or a new message inside another.
+                _ => return (input.len(), Some(self.fail(out, PROTOCOL_ERROR))),
+            };
+            if self.message.len() as u64 + header.payload_len > max_payload as u64 {
+                return (input.len(), Some(self.fail(out, MESSAGE_TOO_BIG)));
+            }
+            if header.fin && self.kind.is_none() && available >= header.payload_len {
+                // The common case: a whole message in one frame, already received.
+                let start = pos + header.header_len;
+                let end = start + header.payload_len as usize;
+                if self.closing != Closing::Open {
+                    // We closed: the peer's data is dropped unread.
+                    pos = end;
+                    continue;
+                }
+                let total = input.len();
+                let payload = &mut input[start..end];
+                codec::unmask(payload, mask, 0);
+                if kind == OpCode::Text && std::str::from_utf8(payload).is_err() {
+                    return (total, Some(self.fail(out, INVALID_PAYLOAD)));
+                }
+                return (end, Some(Event::Message(Payload::Borrowed(payload), kind)));
+            }
+            self.kind = Some(kind);
+            self.partial = Some(Partial {
+                remaining: header.payload_len,
+                mask,
+                offset: 0,
+                fin: header.fin,
+            });
+            pos += header.header_len;
+        }
+    }
+
+    /// Takes what has arrived of the current data frame's payload into `message`.
+    fn continue_payload(&mut self, mut partial: Partial, input: &mut [u8]) -> Progress {
+        let take = partial.remaining.min(input.len() as u64) as usize;
+        let chunk = &mut input[..take];
+        codec::unmask(chunk, partial.mask, usize::from(partial.offset));
+        partial.offset = ((usize::from(partial.offset) + take) & 3) as u8;
+        partial.remaining -= take as u64;
+        if self.closing == Closing::Open {
+            self.message.extend_from_slice(chunk);
+        }
+        let frame_done = partial.remaining == 0;
+        if self.kind == Some(OpCode::Text) {
+            let mut checked = self.utf8_checked as usize;
+            let valid = utf8::advance(&self.message, &mut checked, frame_done && partial.fin);
+            // Fits: the message is at most `max_payload`, itself at most `u32::MAX`.
+            self.utf8_checked = u32::try_from(checked).unwrap_or(u32::MAX);
+            if !valid {
+                return Progress::BadUtf8;
+            }
+        }
+        if frame_done {
+            self.partial = None;
+            Progress::Used(take)
+        } else {
+            self.partial = Some(partial);
+            Progress::NeedMore(take)
+        }
+    }
+
+    /// The peer's close frame (RFC 6455 section 5.5.1): validate, answer, report.
+    fn on_close<'a>(&mut self, payload: &'a [u8], out: &mut Vec<u8>) -> Event<'a> {
+        let (code, reason) = match payload {
+            [] => (None, ""),
+            [_] => return self.fail(out, PROTOCOL_ERROR),
+            [hi, lo, reason @ ..] => {
+                let code = u16::from_be_bytes([*hi, *lo]);
+                if !CloseCode::from(code).is_allowed() {
+                    return self.fail(out, PROTOCOL_ERROR);
+                }
+                match std::str::from_utf8(reason) {
+                    Ok(reason) => (Some(code), reason),
+                    Err(_) => return self.fail(out, INVALID_PAYLOAD),
+                }
+            }
+        };
+        if self.closing == Closing::Open {
+            // Echo the code (RFC 6455 section 5.5.1: "typically echos the status code").
+            codec::write_close(out, code, "");
+        }
+        self.finish();
+        Event::Close(code.unwrap_or(NO_STATUS), reason)
+    }
+
+    /// Fails the connection (RFC 6455 section 7.1.7): close frame with `code`, stop reading.
+    fn fail(&mut self, out: &mut Vec<u8>, code: u16) -> Event<'static> {
+        if self.closing == Closing::Open {
+            codec::write_close(out, Some(code), "");
+        }
+        self.finish();
+        Event::Fail(code)
+    }
+
+    /// Nothing more will be read: free the assembly buffer.
+    fn finish(&mut self) {
+        self.closing = Closing::Done;
+        self.message = Vec::new();
+        self.kind = None;
+        self.partial = None;
+        self.utf8_checked = 0;
+    }
+
+    /// Appends a message frame to `out`; false (nothing written) once we have closed.
+    pub(crate) fn send(&self, out: &mut Vec<u8>, payload: &[u8], opcode: OpCode) -> bool {
+        if self.closing != Closing::Open {
+            return false;
+        }
+        let payload = if opcode.is_control() {
+            &payload[..payload.len().min(MAX_CONTROL_PAYLOAD)]
+        } else {
+            payload
+        };
+        codec::write_frame(out, opcode.raw(), true, payload);
+        true
+    }
+
+    /// Starts the closing handshake: appends a close frame with `code` and `reason` (cut to
+    /// fit 123 bytes). Codes that may not be sent (1005, 1006, 1015, or outside the RFC 6455
+    /// section 7.4 ranges) give an empty close payload. False if we had closed already.
+    pub(crate) fn end(&mut self, out: &mut Vec<u8>, code: u16, reason: &str) -> bool {
+        if self.closing != Closing::Open {
+            return false;
+        }
+        let code = Some(code).filter(|&c| CloseCode::from(c).is_allowed());
+        codec::write_close(out, code, reason);
+        self.closing = Closing::Sent;
+        self.message = Vec::new();
+        true
+    }
+
+    /// Marks the connection done without a close frame (the TCP connection is going away).
+    pub(crate) fn abort(&mut self) {
+        self.finish();
+    }
+}
+
+/// How far the payload of a frame in progress got.
+enum Progress {
+    /// The frame is complete after this many bytes.
+    Used(usize),
+    /// All input used (this many bytes); the frame needs more.
+    NeedMore(usize),
+    /// The text message is not UTF-8.
+    BadUtf8,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,337 @@
+//! Topics (uWebSockets' pub/sub): a per-loop table of topic -> subscriber sockets, a per-loop
+//! batch of messages published during the current callback, and the cross-loop [`Hub`] through
+//! which a publish reaches subscribers on every core.
+//!
+//! A message is framed once into a [`Bytes`] and shared by every subscriber on every loop;
+//! subscribers get clones of it (a reference count), never a copy, until the kernel refuses
+//! bytes and the rest goes to that socket's backpressure buffer.
+
+use std::collections::HashMap;
+use std::mem;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use bytes::Bytes;
+use mio::Waker;
+use slab::Slab;
+
+use super::codec::{self, OpCode};
+
+/// Index of a topic in one loop's table.
+pub(crate) type TopicId = u32;
+
+/// One framed message on its way to subscribers.
+#[derive(Clone, Debug)]
+pub(crate) struct Published {
+    pub(crate) topic: Arc<str>,
+    /// The whole frame: header and payload.
+    pub(crate) frame: Bytes,
+    pub(crate) header_len: u8,
+    pub(crate) opcode: OpCode,
+    /// The publishing socket on this loop, which does not receive its own message.
+    pub(crate) sender: Option<usize>,
+}
+
+impl Published {
+    /// Frames `payload` once.
+    pub(crate) fn new(
+        topic: Arc<str>,
+        payload: &[u8],
+        opcode: OpCode,
+        sender: Option<usize>,
+    ) -> Self {
+        let mut frame = Vec::with_capacity(codec::MAX_HEADER_BYTES + payload.len());
+        codec::write_header(&mut frame, opcode.raw(), true, payload.len());
+        let header_len = frame.len() as u8;
+        frame.extend_from_slice(payload);
+        Published {
+            topic,
+            frame: Bytes::from(frame),
+            header_len,
+            opcode,
+            sender,
+        }
+    }
+
+    /// The message payload (without the frame header).
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.frame[usize::from(self.header_len)..]
+    }
+}
+
+/// A topic with its subscribers on this loop (slab keys of their sockets).
+#[derive(Debug)]
+struct Topic {
+    name: Arc<str>,
+    subscribers: Vec<usize>,
+}
+
+/// One loop's topics and the messages published since the last fan-out.
+#[derive(Debug, Default)]
+pub(crate) struct LoopTopics {
+    index: HashMap<Arc<str>, TopicId>,
+    topics: Slab<Topic>,
+    /// Published during the current callback; fanned out when it returns.
+    pub(crate) batch: Vec<Published>,
+    /// Incremented at each fan-out, so per-socket marks into `batch` expire.
+    pub(crate) generation: u32,
+}
+
+impl LoopTopics {
+    /// The id of `name`, if some socket of this loop is subscribed to it.
+    pub(crate) fn id(&self, name: &str) -> Option<TopicId> {
+        self.index.get(name).copied()
+    }
+
+    /// The name of topic `id`.
+    pub(crate) fn name(&self, id: TopicId) -> &str {
+        &self.topics[id as usize].name
+    }
+
+    /// The shared name of topic `id`.
+    pub(crate) fn shared_name(&self, id: TopicId) -> Arc<str> {
+        Arc::clone(&self.topics[id as usize].name)
+    }
+
+    /// Slab keys of the sockets subscribed to `id`.
+    pub(crate) fn subscribers(&self, id: TopicId) -> &[usize] {
+        &self.topics[id as usize].subscribers
+    }
+
+    /// Adds socket `key` (whose subscriptions are `mine`) to `name`; false if it already was.
+    pub(crate) fn subscribe(&mut self, key: usize, mine: &mut Vec<TopicId>, name: &str) -> bool {
+        let id = match self.index.get(name) {
+            Some(&id) => id,
+            None => {
+                let name: Arc<str> = Arc::from(name);
+                let id = self.topics.insert(Topic {
+                    name: Arc::clone(&name),
+                    subscribers: Vec::new(),
+                }) as TopicId;
+                self.index.insert(name, id);
+                id
+            }
+        };
+        if mine.contains(&id) {
+            return false;
+        }
+        mine.push(id);
+        self.topics[id as usize].subscribers.push(key);
+        true
+    }
+
+    /// Removes socket `key` from topic `id`; drops the topic when it has no subscriber left.
+    pub(crate) fn unsubscribe(&mut self, key: usize, mine: &mut Vec<TopicId>, id: TopicId) {
+        if let Some(i) = mine.iter().position(|&t| t == id) {
+            mine.swap_remove(i);
+        }
+        let topic = &mut self.topics[id as usize];
+        if let Some(i) = topic.subscribers.iter().position(|&k| k == key) {
+            topic.subscribers.swap_remove(i);
+        }
+        if topic.subscribers.is_empty() {
+            let topic = self.topics.remove(id as usize);
+            self.index.remove(&topic.name);
+        }
+    }
+
+    /// Number of topics with subscribers on this loop.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.topics.len()
+    }
+
+    /// Starts a new batch: marks into the previous one no longer apply.
+    pub(crate) fn take_batch(&mut self, into: &mut Vec<Published>) {
+        debug_assert!(into.is_empty());
+        mem::swap(&mut self.batch, into);
+        self.generation = self.generation.wrapping_add(1);
+    }
+}
+
+/// One loop's inbox of messages published elsewhere.
+struct Inbox {
+    queue: Mutex<Vec<Published>>,
+    /// Set when `queue` went from empty to non-empty; the loop clears it when it takes.
+    pending: AtomicBool,
+    waker: Arc<Waker>,
+}
+
+/// What every loop shares for pub/sub: an inbox per loop and the subscriber counts.
+pub(crate) struct Hub {
+    inboxes: Box<[Inbox]>,
+    counts: Mutex<HashMap<Box<str>, usize>>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("loops", &self.inboxes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// A hub for loops woken by `wakers` (loop `i` by `wakers[i]`).
+    pub(crate) fn new(wakers: &[Arc<Waker>]) -> Self {
+        Hub {
+            inboxes: wakers
+                .iter()
+                .map(|waker| Inbox {
+                    queue: Mutex::new(Vec::new()),
+                    pending: AtomicBool::new(false),
+                    waker: Arc::clone(waker),
+                })
+                .collect(),
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Number of loops.
+    pub(crate) fn loops(&self) -> usize {
+        self.inboxes.len()
+    }
+
+    /// Queues `items` for loop `to` and wakes it if its inbox was empty. One lock per call.
+    pub(crate) fn post(&self, to: usize, items: impl IntoIterator<Item = Published>) {
+        let inbox = &self.inboxes[to];
+        inbox
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(items);
+        if !inbox.pending.swap(true, Ordering::AcqRel)
+            && let Err(e) = inbox.waker.wake()
+        {
+            log::error!("could not wake loop {to}: {e}");
+        }
+    }
+
+    /// Moves loop `at`'s queued messages to the end of `into` (one lock, only when some are
+    /// pending). Returns whether any were taken.
+    pub(crate) fn take(&self, at: usize, into: &mut Vec<Published>) -> bool {
+        let inbox = &self.inboxes[at];
+        if !inbox.pending.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut queue = inbox.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        inbox.pending.store(false, Ordering::Release);
+        into.append(&mut queue);
+        true
+    }
+
+    /// Publishes `payload` to `topic` on every loop; returns false if no socket anywhere is
+    /// subscribed (nothing is queued then).
+    pub(crate) fn publish_everywhere(&self, topic: &str, payload: &[u8], opcode: OpCode) -> bool {
+        if self.num_subscribers(topic) == 0 {
+            return false;
+        }
+        let message = Published::new(Arc::from(topic), payload, opcode, None);
+        for to in 0..self.inboxes.len() {
+            self.post(to, [message.clone()]);
+        }
+        true
+    }
+
+    /// Records one more (`true`) or one fewer subscriber of `topic`; returns the count
+    /// after and before, across every loop.
+    pub(crate) fn count(&self, topic: &str, added: bool) -> (usize, usize) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let old = counts.get(topic).copied().unwrap_or(0);
+        let new = if added {
+            old + 1
+        } else {
+            old.saturating_sub(1)
+        };
+        if new == 0 {
+            counts.remove(topic);
+        } else if old == 0 {
+            counts.insert(topic.into(), new);
+        } else if let Some(n) = counts.get_mut(topic) {
+            *n = new;
+        }
+        (new, old)
+    }
+
+    /// Sockets subscribed to `topic` across every loop.
+    pub(crate) fn num_subscribers(&self, topic: &str) -> usize {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts.get(topic).copied().unwrap_or(0)
+    }
+}
+
+/// Publishes to WebSocket topics from anywhere: any thread, an HTTP handler, a WebSocket
+/// callback (uWebSockets' `app.publish`). Cheap to clone; `Send + Sync`.
+///
+/// Get one from [`App::publisher`](crate::App::publisher) before starting the server, or from
+/// [`Server::publisher`](crate::Server::publisher). Messages reach every subscriber on every
+/// loop (the publishing socket included, unlike [`WebSocket::publish`](crate::WebSocket::publish)),
+/// each in publish order.
+#[derive(Clone, Debug, Default)]
+pub struct Publisher {
+    hub: Arc<OnceLock<Arc<Hub>>>,
+}
+
+impl Publisher {
+    /// A publisher whose hub is attached when the server starts.
+    pub(crate) fn new() -> Self {
+        Publisher::default()
+    }
+
+    /// Attaches the running server's hub.
+    pub(crate) fn attach(&self, hub: Arc<Hub>) {
+        let _ = self.hub.set(hub);
+    }
+
+    /// Sends `message` with `opcode` to every socket subscribed to `topic`, on every loop.
+    /// Returns false when nobody is subscribed or the server has not started (the message is
+    /// then dropped). The message is framed once and shared.
+    pub fn publish(&self, topic: &str, message: impl AsRef<[u8]>, opcode: OpCode) -> bool {
+        match self.hub.get() {
+            Some(hub) => hub.publish_everywhere(topic, message.as_ref(), opcode),
+            None => false,
+        }
+    }
+
+    /// Sockets subscribed to `topic`, across every loop (0 before the server starts).
+    pub fn num_subscribers(&self, topic: &str) -> usize {
+        self.hub.get().map_or(0, |hub| hub.num_subscribers(topic))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscribe_unsubscribe_and_reuse() {
+        let mut topics = LoopTopics::default();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        assert!(topics.subscribe(1, &mut a, "t"));
+        assert!(!topics.subscribe(1, &mut a, "t"));
+        assert!(topics.subscribe(2, &mut b, "t"));
+        let id = topics.id("t").unwrap();
+        assert_eq!(topics.subscribers(id), [1, 2]);
+        topics.unsubscribe(1, &mut a, id);
+        assert_eq!(topics.subscribers(id), [2]);
+        assert!(a.is_empty());
+        topics.unsubscribe(2, &mut b, id);
+        assert_eq!(topics.id("t"), None);
+        assert_eq!(topics.len(), 0);
+    }
+
+    #[test]
+    fn published_frames_once() {
+        let p = Published::new(Arc::from("t"), &[7; 300], OpCode::Binary, Some(3));
+        assert_eq!(p.payload(), [7; 300]);
+        assert_eq!(p.header_len, 4);
+        let h = codec::parse_header(&p.frame).unwrap().unwrap();
+        assert_eq!(h.payload_len, 300);
+        let copy = p.clone();
+        assert_eq!(
+            copy.frame.as_ptr(),
+            p.frame.as_ptr(),
+            "clones share the frame"
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! The hand-off from HTTP to WebSocket: the route handler that checks the handshake, the
+//! context an `upgrade` callback passes to [`HttpResponse::upgrade`], and the pending upgrade
+//! the loop picks up once the request is processed.
+
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use super::behavior::{ErasedBehavior, WebSocketBehavior};
+use super::handshake::{self, Check};
+use crate::http::request::HttpRequest;
+use crate::http::response::HttpResponse;
+
+/// A socket's WebSocket side, chosen by an `upgrade`: its route and user data. Left in the
+/// HTTP response state until the loop switches the socket's protocol.
+pub(crate) struct PendingUpgrade {
+    /// The route's behavior (settings and callbacks).
+    pub(crate) behavior: Arc<dyn ErasedBehavior>,
+    pub(crate) user: Box<dyn Any + Send>,
+}
+
+impl std::fmt::Debug for PendingUpgrade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingUpgrade").finish_non_exhaustive()
+    }
+}
+
+/// A valid handshake waiting for [`HttpResponse::upgrade`]: the `Sec-WebSocket-Accept`
+/// value, the route's behavior, and optional response fields (uWebSockets passes the key,
+/// protocol, extensions and context separately; here they travel together).
+pub struct UpgradeContext<U> {
+    accept: String,
+    behavior: Arc<dyn ErasedBehavior>,
+    fields: String,
+    _user: PhantomData<fn() -> U>,
+}
+
+impl<U> std::fmt::Debug for UpgradeContext<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpgradeContext")
+            .field("accept", &self.accept)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U> UpgradeContext<U> {
+    /// Answers with `Sec-WebSocket-Protocol: protocol`: pick one of those the client offered
+    /// in its `Sec-WebSocket-Protocol` field (RFC 6455 section 4.2.2, item 5.4).
+    pub fn select_protocol(&mut self, protocol: &str) -> &mut Self {
+        self.write_header("Sec-WebSocket-Protocol", protocol)
+    }
+
+    /// Adds a field to the `101` response (e.g. `Set-Cookie`).
+    pub fn write_header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.fields.push_str(name);
+        self.fields.push_str(": ");
+        self.fields.push_str(value);
+        self.fields.push_str("\r\n");
+        self
+    }
+}
+
+impl HttpResponse<'_> {
+    /// Accepts the WebSocket handshake of `ctx` (RFC 6455 section 4.2.2): queues
+    /// `101 Switching Protocols` and makes the socket a WebSocket with `user_data` once the
+    /// current callback returns; the route's `open` callback runs then. Bytes the client sent
+    /// after the handshake are read as WebSocket frames.
+    ///
+    /// Ignored (with an error logged) if a response was already started.
+    pub fn upgrade<U: Send + 'static>(&mut self, user_data: U, ctx: UpgradeContext<U>) {
+        let pending = PendingUpgrade {
+            behavior: ctx.behavior,
+            user: Box::new(user_data),
+        };
+        let write = |out: &mut Vec<u8>| {
+            handshake::write_switching_protocols(out, &ctx.accept, &ctx.fields);
+        };
+        if !self.switch_protocols(write, pending) {
+            log::error!("upgrade() after the response started; ignored");
+        }
+    }
+}
+
+/// The GET handler of a WebSocket route: non-upgrade requests yield to the next route,
+/// malformed handshakes get 400 or 426, valid ones go to the `upgrade` callback or are
+/// upgraded at once with `U::default()`.
+pub(crate) fn route_handler<U: Default + Send + 'static>(
+    behavior: Arc<WebSocketBehavior<U>>,
+) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) + Send + Sync + 'static {
+    move |res, req| match handshake::check(req) {
+        Check::NotUpgrade => req.set_yield(true),
+        Check::Reject(rejection) => rejection.respond(res),
+        Check::Accept(key) => {
+            let ctx = UpgradeContext {
+                accept: tungstenite::handshake::derive_accept_key(key.as_bytes()),
+                behavior: Arc::clone(&behavior) as Arc<dyn ErasedBehavior>,
+                fields: String::new(),
+                _user: PhantomData,
+            };
+            match &behavior.upgrade {
+                Some(hook) => hook(res, req, ctx),
+                None => res.upgrade(U::default(), ctx),
+            }
+        }
+    }
+}
