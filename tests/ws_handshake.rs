@@ -254,3 +254,30 @@ fn groups_carry_ws_routes_and_their_middleware_guards_the_handshake() {
     drop((ws, http));
     server.shutdown();
 }
+
+#[test]
+fn plain_requests_skip_the_ws_route_before_its_middleware() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&runs);
+    let group = uweb::Router::new()
+        .middleware(move |_res, _req| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        })
+        .ws::<()>("/feed", WebSocketBehavior::new())
+        .get("/feed", |res, _req| res.end("page"));
+    let server = serve(App::new().include(group), 1);
+    let mut http = Client::connect(server.local_addr());
+    let res = http.send(support::get("/feed")).response();
+    assert_eq!((res.status, res.body_str()), (200, "page"));
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "middleware ran once, for the GET route"
+    );
+    let (ws, _) = connect(server.local_addr(), "/feed");
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "and once for the handshake");
+    drop((ws, http));
+    server.shutdown();
+}

@@ -73,3 +73,41 @@ fn max_lifetime_ends_with_1000() {
     assert_eq!(recv(&rx), 1000);
     server.shutdown();
 }
+
+#[test]
+fn with_reset_on_send_outgoing_traffic_keeps_a_silent_client_open() {
+    let app = App::new();
+    let publisher = app.publisher();
+    let (tx, rx) = mpsc::channel();
+    let app = app.ws::<()>(
+        "/",
+        WebSocketBehavior::new()
+            .idle_timeout(Duration::from_secs(2))
+            .send_pings_automatically(false)
+            .reset_idle_timeout_on_send(true)
+            .open(|ws| {
+                ws.subscribe("clock");
+            })
+            .close(move |_ws, code, _reason| tx.send(code).unwrap()),
+    );
+    let server = serve(app, 1);
+    let mut ws = RawWs::connect(server.local_addr(), "/");
+    while publisher.num_subscribers("clock") == 0 {
+        std::thread::yield_now();
+    }
+    // The client never sends; the server publishes every 500 ms for 5 s (past twice the
+    // timeout) and the socket stays open.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        assert!(publisher.publish("clock", "tick", uweb::OpCode::Text));
+        assert_eq!(ws.frame(), Some((0x81, b"tick".to_vec())));
+        assert!(
+            rx.recv_timeout(Duration::from_millis(500)).is_err(),
+            "closed while sending"
+        );
+    }
+    // Silence both ways: closed.
+    assert_eq!(ws.frame(), None);
+    assert_eq!(recv(&rx), 1006);
+    server.shutdown();
+}

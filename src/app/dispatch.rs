@@ -109,7 +109,13 @@ impl Shared {
     /// Runs one candidate route: middleware, handler, after hooks. Returns false when the
     /// route yielded (the search goes on), true when it took the request.
     fn run(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) -> bool {
-        let RouteKind::Http(handler) = &route.kind;
+        let handler = match &route.kind {
+            RouteKind::Http(handler) => handler,
+            RouteKind::Upgrade(_) if !handshake::is_upgrade_attempt(req.headers()) => {
+                return false;
+            }
+            RouteKind::Upgrade(handler) => handler,
+        };
         let mut stage = Stage::Middleware;
         let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<bool, BoxError> {
             for middleware in &route.before {

@@ -67,12 +67,14 @@ pub(crate) struct RouteDef {
     pub(crate) kind: RouteKind,
 }
 
-/// What a route runs. The extension point for other kinds of routes. A WebSocket route needs
-/// none: its handshake is a plain handler registered with `Priority::Upgrade` (see
-/// [`Router::ws`]), so middleware, groups, prefixes and domains apply to it as to any route.
+/// What a route runs. The extension point for other kinds of routes.
 pub(crate) enum RouteKind {
     /// A plain HTTP handler.
     Http(BoxedHandler),
+    /// A WebSocket handshake (registered with `Priority::Upgrade` by [`Router::ws`]): requests
+    /// without `Upgrade: websocket` pass to the next route before any middleware runs, so a
+    /// `get` on the same path sees its middleware run once.
+    Upgrade(BoxedHandler),
 }
 
 impl Router {
@@ -162,7 +164,7 @@ impl Router {
             method: Some("GET".into()),
             pattern: pattern.into(),
             priority: Priority::Upgrade,
-            kind: RouteKind::Http(handler::boxed(handshake)),
+            kind: RouteKind::Upgrade(handler::boxed(handshake)),
         })
     }
 

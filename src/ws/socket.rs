@@ -181,8 +181,9 @@ pub struct WebSocket<'a, U> {
 }
 
 impl<U> WebSocket<'_, U> {
-    /// Sends one message (a single frame) of type `opcode` (RFC 6455 section 5.6). Ping and
-    /// pong payloads are cut to 125 bytes.
+    /// Sends one message (a single frame) of type `opcode` (RFC 6455 section 5.6). A `Text`
+    /// message must be UTF-8 (not checked, as in uWebSockets); ping and pong payloads are cut
+    /// to 125 bytes.
     ///
     /// Returns [`SendStatus::Dropped`] without sending when more than `max_backpressure`
     /// bytes are already buffered (and closes the socket if `close_on_backpressure_limit`),

@@ -5,7 +5,8 @@
 use std::mem;
 
 use super::Worker;
-use crate::event_loop::socket::Proto;
+use super::ws::idle_deadline;
+use crate::event_loop::socket::{Proto, Timer};
 use crate::ws::conn::Closing;
 use crate::ws::pubsub::Published;
 use crate::ws::socket::Link;
@@ -79,8 +80,8 @@ impl Worker {
         if ws.conn.closing() != Closing::Open || ws.flags.abort || ws.flags.close_reported {
             return;
         }
-        let limit = ws.settings().max_backpressure;
-        if socket.wire().buffered() > limit {
+        let settings = *ws.settings();
+        if socket.wire().buffered() > settings.max_backpressure {
             self.with_ws(key, |ws, env| {
                 ws.dropped(env, message.payload(), message.opcode)
             });
@@ -96,6 +97,13 @@ impl Worker {
             self.dirty.push(key);
         }
         socket.outbox.push(message.frame.clone());
+        if settings.reset_idle_timeout_on_send
+            && socket.timer == Timer::Idle
+            && let Proto::Ws(ws) = &mut socket.proto
+        {
+            ws.flags.idle_end = idle_deadline(self.now, settings.idle_timeout);
+            socket.deadline = ws.flags.idle_end.min(ws.flags.lifetime_end);
+        }
     }
 
     /// Writes the queued frames of every subscriber touched by the fan-out: one syscall each.

@@ -330,7 +330,7 @@ fn read_pause(ws: &WsState) -> usize {
 }
 
 /// The loop second an idle timer of `timeout` fires; never for a zero timeout.
-fn idle_deadline(now: u32, timeout: std::time::Duration) -> u32 {
+pub(super) fn idle_deadline(now: u32, timeout: std::time::Duration) -> u32 {
     if timeout.is_zero() {
         u32::MAX
     } else {
