@@ -23,7 +23,8 @@ pub struct Config {
     /// answered `413 Content Too Large` (RFC 9110 section 15.5.14). Default 1 MiB.
     pub max_body_bytes: u64,
     /// How long a client may take to send a whole request head, from its first byte.
-    /// A client dribbling its head is cut off after this. Default 10 s.
+    /// A client dribbling its head is cut off after this. On a TLS listener it also bounds
+    /// the handshake, from accept to its end. Default 10 s.
     pub header_read_timeout: Duration,
     /// How long an idle keep-alive connection (or a stalled request body) is kept. Default 10 s.
     pub idle_timeout: Duration,

@@ -181,6 +181,7 @@ impl Driver {
             config: &self.app.config,
             remote: self.remote,
             shutting_down: self.shutting_down,
+            server_name: None,
         };
         self.conn.process(input, &mut io, &self.app)
     }

@@ -119,15 +119,20 @@ mod http;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals;
+mod net;
 mod router;
 mod ws;
 
 pub use ::http::{Extensions, Method};
 pub use app::{
-    App, BoxError, EndpointResult, HandlerError, HandlerReturn, HttpEndpoint, Router, Stage,
+    App, BoxError, EndpointResult, HandlerError, HandlerReturn, HttpEndpoint, Listen, Router, Stage,
 };
 pub use config::Config;
 pub use event_loop::Server;
 pub use http::request::{HttpRequest, ParamKey};
 pub use http::response::HttpResponse;
+pub use net::sni::ServerNames;
+pub use net::tls_config::TlsConfig;
+pub use net::tls_error::TlsError;
+pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 pub use ws::{OpCode, Publisher, SendStatus, UpgradeContext, WebSocket, WebSocketBehavior};

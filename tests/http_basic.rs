@@ -148,7 +148,7 @@ fn remote_addr_is_the_peer() {
     let server = serve(app(), 1);
     let mut c = Client::connect(server.local_addr());
     let r = c.request(get("/peer"));
-    assert_eq!(r.body_str(), c.stream.local_addr().unwrap().to_string());
+    assert_eq!(r.body_str(), c.origin().to_string());
 }
 
 #[test]

@@ -107,8 +107,7 @@ fn header_read_timeout_cuts_off_a_dribbling_client() {
         c.idle_timeout = Duration::from_secs(120);
     }));
     let server = serve(app, 1);
-    let mut stream = TcpStream::connect(server.local_addr()).unwrap();
-    stream.set_nodelay(true).unwrap();
+    let mut stream = Client::connect(server.local_addr()).stream;
     // Wait for a close between bytes, briefly: the pace of the dribble, not a synchronisation.
     stream
         .set_read_timeout(Some(Duration::from_millis(100)))

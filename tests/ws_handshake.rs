@@ -133,7 +133,7 @@ fn upgrade_hook_may_refuse_with_any_response() {
     assert_eq!((res.status, res.body_str()), (403, "no"));
     let err = tungstenite::client(
         format!("ws://{}/room/private", server.local_addr()),
-        std::net::TcpStream::connect(server.local_addr()).unwrap(),
+        support::connect_stream(server.local_addr()),
     )
     .unwrap_err();
     assert!(err.to_string().contains("403"), "{err}");
@@ -221,9 +221,8 @@ fn open_runs_once_per_upgrade_on_each_connection() {
     );
     let mut clients = Vec::new();
     for _ in 0..4 {
-        let (ws, _) = connect(server.local_addr(), "/");
-        let local = ws.get_ref().local_addr().unwrap();
-        assert_eq!(recv(&rx), local);
+        let (ws, _, origin) = ws_support::connect_with_origin(server.local_addr(), "/");
+        assert_eq!(recv(&rx), origin);
         clients.push(ws);
     }
     ws_support::assert_quiet(&rx);

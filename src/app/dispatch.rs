@@ -34,8 +34,14 @@ pub(crate) struct Shared {
 }
 
 impl Dispatch for Shared {
-    fn dispatch(&self, head: &Head<'_, '_>, remote: SocketAddr, res: &mut HttpResponse<'_>) {
-        let table = self.table_for_head(head);
+    fn dispatch(
+        &self,
+        head: &Head<'_, '_>,
+        remote: SocketAddr,
+        server_name: Option<&str>,
+        res: &mut HttpResponse<'_>,
+    ) {
+        let table = self.table_for_request(head, server_name);
         let mut params = Params::new();
         // Typed data from middleware; lazily allocated, carried across yields.
         let mut extensions = Extensions::new();
@@ -79,11 +85,15 @@ impl Shared {
         }
     }
 
-    /// The table for a request, chosen by its `Host` field (skipped when there are no
-    /// domains).
-    fn table_for_head(&self, head: &Head<'_, '_>) -> &Table {
+    /// The table for a request: chosen by the TLS SNI name when the connection has one (a
+    /// `Host` that disagrees with it does not override it), else by the `Host` field; the
+    /// default table when there are no domains.
+    fn table_for_request(&self, head: &Head<'_, '_>, sni: Option<&str>) -> &Table {
         if self.domains.is_empty() {
             return &self.default;
+        }
+        if let Some(name) = sni {
+            return self.table_for(name);
         }
         let host = head
             .headers

@@ -9,10 +9,8 @@ mod endpoint;
 mod error;
 mod group;
 mod handler;
-
-use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
+mod listen;
+mod tls;
 
 use compile::{Chain, compile};
 pub(crate) use dispatch::Shared;
@@ -20,11 +18,12 @@ pub use endpoint::{EndpointResult, HttpEndpoint};
 pub use error::{HandlerError, Stage};
 pub use group::Router;
 pub use handler::{BoxError, HandlerReturn};
+pub use listen::Listen;
 
 use crate::config::Config;
-use crate::event_loop::{self, Server};
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
+use crate::net::sni::ServerNames;
 use crate::router::{DomainTree, check_pattern};
 use crate::ws::{Publisher, WebSocketBehavior};
 
@@ -45,6 +44,8 @@ pub struct App {
     domain_routers: Vec<Router>,
     on_error: Option<error::ErrorHandler>,
     config: Config,
+    /// Certificates, when the app serves TLS.
+    server_names: Option<ServerNames>,
     /// Publishes to WebSocket topics once the server runs.
     publisher: Publisher,
 }
@@ -64,6 +65,7 @@ impl App {
             domain_routers: Vec::new(),
             on_error: None,
             config: Config::default(),
+            server_names: None,
             publisher: Publisher::new(),
         }
     }
@@ -172,8 +174,9 @@ impl App {
     }
 
     /// Serves `router` for requests whose server name matches `pattern` (uWebSockets'
-    /// `domain`; socketify's per-SNI routers). The name is the `Host` field without its port,
-    /// compared case-insensitively (later, with TLS, the SNI name). Patterns are `.`-separated
+    /// `domain`; socketify's per-SNI routers). The name is the TLS SNI name on a TLS
+    /// connection that sent one (a `Host` that disagrees does not override it), else the
+    /// `Host` field without its port, compared case-insensitively. Patterns are `.`-separated
     /// labels where `*` matches exactly one label and exact labels are tried before `*`:
     /// `*.google.*` matches `www.google.com`, not `google.com` nor `a.b.google.com`.
     ///
@@ -222,39 +225,6 @@ impl App {
     fn with_root(mut self, f: impl FnOnce(Router) -> Router) -> Self {
         self.root = f(std::mem::take(&mut self.root));
         self
-    }
-
-    /// Serves on `port` on every interface (`[::]`, dual-stack) with one loop per configured
-    /// thread, and blocks until the server stops.
-    ///
-    /// # Errors
-    /// When the port cannot be bound (in use, no permission) or a loop cannot be created.
-    pub fn listen(self, port: u16) -> io::Result<()> {
-        let threads = self.config.threads;
-        let backlog = self.config.backlog;
-        let listeners = event_loop::listener::open_any(port, threads, backlog)?;
-        self.start(listeners)?.join();
-        Ok(())
-    }
-
-    /// Starts serving on `addr` (e.g. `"127.0.0.1:0"` for any free port) in background threads
-    /// and returns at once; see [`Server::local_addr`] for the bound address.
-    ///
-    /// # Errors
-    /// When `addr` does not resolve or cannot be bound.
-    pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
-        let addr: SocketAddr = addr
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind"))?;
-        let listeners =
-            event_loop::listener::open_all(addr, self.config.threads, self.config.backlog)?;
-        self.start(listeners)
-    }
-
-    fn start(self, listeners: Vec<mio::net::TcpListener>) -> io::Result<Server> {
-        let publisher = self.publisher.clone();
-        Server::start(listeners, Arc::new(self.into_shared()), publisher)
     }
 
     /// Compiles every router into its route table.

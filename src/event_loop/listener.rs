@@ -48,3 +48,11 @@ pub(crate) fn open_any(
         open_all(v4, count, backlog)
     })
 }
+
+/// One loop's listening socket and how its connections are served.
+pub(crate) struct Listener {
+    pub(crate) socket: mio::net::TcpListener,
+    /// `Some` for a TLS listener: the rustls configuration each accepted connection starts
+    /// a session with.
+    pub(crate) tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+}

@@ -8,18 +8,21 @@ use std::thread::JoinHandle;
 
 use mio::Waker;
 
+use super::listener::Listener;
 use super::worker::Worker;
 use crate::app::Shared;
+use crate::net::sni::ServerNames;
 use crate::ws::Publisher;
 use crate::ws::pubsub::Hub;
 
-/// A running server: one event-loop thread per listener.
+/// A running server: one event-loop thread per core, each with its own listeners.
 ///
 /// Dropping it leaves the loops running (as `listen` would); call [`shutdown`](Self::shutdown)
 /// to stop them or [`join`](Self::join) to wait.
 #[derive(Debug)]
 pub struct Server {
-    local_addr: SocketAddr,
+    local_addrs: Vec<SocketAddr>,
+    server_names: Option<ServerNames>,
     stop: Arc<AtomicBool>,
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<()>>,
@@ -27,20 +30,26 @@ pub struct Server {
 }
 
 impl Server {
+    /// Starts one loop per element of `loops`, each owning its listeners (the same
+    /// addresses, in the same order, on every loop).
     pub(crate) fn start(
-        listeners: Vec<mio::net::TcpListener>,
+        loops: Vec<Vec<Listener>>,
         shared: Arc<Shared>,
+        server_names: Option<ServerNames>,
         publisher: Publisher,
     ) -> io::Result<Server> {
-        let local_addr = listeners
+        let local_addrs = loops
             .first()
+            .filter(|first| !first.is_empty())
             .ok_or_else(|| io::Error::other("no listener"))?
-            .local_addr()?;
+            .iter()
+            .map(|l| l.socket.local_addr())
+            .collect::<io::Result<Vec<_>>>()?;
         let stop = Arc::new(AtomicBool::new(false));
-        let mut workers = Vec::with_capacity(listeners.len());
-        let mut wakers = Vec::with_capacity(listeners.len());
-        for listener in listeners {
-            let (worker, waker) = Worker::new(listener, Arc::clone(&shared), Arc::clone(&stop))?;
+        let mut workers = Vec::with_capacity(loops.len());
+        let mut wakers = Vec::with_capacity(loops.len());
+        for listeners in loops {
+            let (worker, waker) = Worker::new(listeners, Arc::clone(&shared), Arc::clone(&stop))?;
             workers.push(worker);
             wakers.push(waker);
         }
@@ -55,7 +64,8 @@ impl Server {
             threads.push(thread);
         }
         Ok(Server {
-            local_addr,
+            local_addrs,
+            server_names,
             stop,
             wakers,
             threads,
@@ -68,9 +78,22 @@ impl Server {
         self.publisher.clone()
     }
 
-    /// The address the listeners are bound to (with the real port when bound to port 0).
+    /// The address of the first listener (with the real port when bound to port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.local_addrs[0]
+    }
+
+    /// Every listener's address, in the order they were given to
+    /// [`App::bind_all`](crate::App::bind_all) (or the one of `bind`).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// The certificates of the TLS listeners, to add or remove server names while serving
+    /// (uWebSockets' `addServerName` / `removeServerName` on a running app); `None` when the
+    /// app has no TLS configuration.
+    pub fn server_names(&self) -> Option<&ServerNames> {
+        self.server_names.as_ref()
     }
 
     /// Stops accepting, lets in-flight responses finish (up to 10 s), closes idle

@@ -9,6 +9,8 @@ use mio::net::TcpStream;
 use smallvec::SmallVec;
 
 use crate::http::conn::HttpConn;
+use crate::net::tls::TlsStream;
+use crate::net::transport::Transport;
 use crate::ws::session::WsState;
 use crate::ws::socket::Link;
 
@@ -35,7 +37,8 @@ pub(crate) enum Proto {
 
 /// A connection in the loop's slab.
 pub(crate) struct Socket {
-    pub(crate) stream: TcpStream,
+    /// Plain TCP or TLS: every read and write goes through it.
+    pub(crate) transport: Transport,
     pub(crate) remote: SocketAddr,
     pub(crate) proto: Proto,
     /// Received bytes not yet consumed (a partial head, or pipelined requests waiting).
@@ -57,9 +60,9 @@ pub(crate) const READ_PAUSE_BYTES: usize = 256 * 1024;
 
 impl Socket {
     /// Wraps an accepted stream.
-    pub(crate) fn new(stream: TcpStream, remote: SocketAddr) -> Self {
+    pub(crate) fn new(transport: Transport, remote: SocketAddr) -> Self {
         Socket {
-            stream,
+            transport,
             remote,
             proto: Proto::Http(HttpConn::new()),
             stash: Vec::new(),
@@ -71,48 +74,36 @@ impl Socket {
         }
     }
 
-    /// Writes `cork` (and anything already waiting) with a single `write` call; what the
-    /// kernel does not take is kept in the backpressure buffer. `cork` is left empty.
+    /// Writes `cork` (and anything already waiting) with a single `write` call (TLS:
+    /// encrypted first, then one vectored write of its records); what the kernel does not
+    /// take is kept in the backpressure buffer. `cork` is left empty.
     pub(crate) fn flush(&mut self, cork: &mut Vec<u8>) -> io::Result<()> {
         if !self.outbox.is_empty() {
             return self.wire().flush(cork);
         }
-        if cork.is_empty() {
+        if cork.is_empty() && !self.transport.wants_write() {
             return Ok(());
         }
-        if !self.backpressure.is_empty() {
-            self.backpressure.extend_from_slice(cork);
-            cork.clear();
-            return self.drain_backpressure();
-        }
-        let result = match self.stream.write(cork) {
-            Ok(n) => {
-                self.backpressure.extend_from_slice(&cork[n..]);
-                Ok(())
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.backpressure.extend_from_slice(cork);
-                Ok(())
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                self.backpressure.extend_from_slice(cork);
-                Ok(())
-            }
-            Err(e) => Err(e),
-        };
+        let queued = !self.backpressure.is_empty();
+        let result = self.transport.write_corked(cork, &mut self.backpressure);
         cork.clear();
-        result
+        result?;
+        if queued {
+            self.drain_backpressure()
+        } else {
+            Ok(())
+        }
     }
 
     /// Writes from the backpressure buffer until it is empty or the kernel pushes back.
     pub(crate) fn drain_backpressure(&mut self) -> io::Result<()> {
-        drain(&mut self.stream, &mut self.backpressure)
+        drain(self.transport.tcp(), &mut self.backpressure)
     }
 
     /// The write side, as the WebSocket layer sees it.
     pub(crate) fn wire(&mut self) -> Wire<'_> {
         Wire {
-            stream: &mut self.stream,
+            transport: &mut self.transport,
             backpressure: &mut self.backpressure,
             outbox: &mut self.outbox,
         }
@@ -122,7 +113,7 @@ impl Socket {
     /// Returns true when the peer has closed (or failed) and the socket can go.
     pub(crate) fn discard_input(&mut self, scratch: &mut [u8]) -> bool {
         loop {
-            match self.stream.read(scratch) {
+            match self.transport.tcp().read(scratch) {
                 Ok(0) => return true,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
@@ -163,7 +154,7 @@ const MAX_SLICES: usize = 64;
 /// A socket's write side borrowed apart from its protocol state, so a WebSocket callback can
 /// write out its cork and see what is buffered.
 pub(crate) struct Wire<'a> {
-    pub(crate) stream: &'a mut TcpStream,
+    pub(crate) transport: &'a mut Transport,
     pub(crate) backpressure: &'a mut Vec<u8>,
     pub(crate) outbox: &'a mut Vec<Bytes>,
 }
@@ -177,9 +168,13 @@ impl Link for Wire<'_> {
     /// without copying the shared frames); what the kernel refuses is copied to the
     /// backpressure buffer.
     fn flush(&mut self, cork: &mut Vec<u8>) -> io::Result<()> {
-        if self.outbox.is_empty() && cork.is_empty() {
+        if self.outbox.is_empty() && cork.is_empty() && !self.transport.wants_write() {
             return Ok(());
         }
+        let stream = match &mut *self.transport {
+            Transport::Tls(tls) => return flush_tls(tls, self.outbox, cork, self.backpressure),
+            Transport::Tcp(stream) => stream,
+        };
         if !self.backpressure.is_empty() || self.outbox.len() >= MAX_SLICES {
             for frame in self.outbox.drain(..) {
                 self.backpressure.extend_from_slice(&frame);
@@ -187,14 +182,14 @@ impl Link for Wire<'_> {
             self.backpressure.extend_from_slice(cork);
             cork.clear();
             release(self.outbox);
-            return drain(self.stream, self.backpressure);
+            return drain(stream, self.backpressure);
         }
         let mut slices: SmallVec<[IoSlice<'_>; 8]> =
             self.outbox.iter().map(|f| IoSlice::new(f)).collect();
         if !cork.is_empty() {
             slices.push(IoSlice::new(cork));
         }
-        let result = match self.stream.write_vectored(&slices) {
+        let result = match stream.write_vectored(&slices) {
             Ok(n) => Ok(n),
             Err(e)
                 if matches!(
@@ -217,6 +212,28 @@ impl Link for Wire<'_> {
         release(self.outbox);
         cork.clear();
         result.map(drop)
+    }
+}
+
+/// [`Wire::flush`] on TLS: the queued frames, then `cork`, are encrypted in order and leave
+/// in one vectored write of records.
+fn flush_tls(
+    tls: &mut TlsStream,
+    outbox: &mut Vec<Bytes>,
+    cork: &mut Vec<u8>,
+    backpressure: &mut Vec<u8>,
+) -> io::Result<()> {
+    let queued = !backpressure.is_empty();
+    let mut result = outbox.iter().try_for_each(|frame| tls.encrypt(frame));
+    if result.is_ok() {
+        result = tls.write_corked(cork, backpressure);
+    }
+    release(outbox);
+    cork.clear();
+    result?;
+    match queued {
+        true => drain(&mut tls.tcp, backpressure),
+        false => Ok(()),
     }
 }
 

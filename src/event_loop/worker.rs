@@ -6,23 +6,28 @@
 mod fanout;
 mod ws;
 
-use std::io::{self, Read};
+use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
 use super::date::DateCache;
+use super::listener::Listener;
 use super::socket::{Proto, READ_PAUSE_BYTES, Socket, Timer};
 use crate::app::Shared;
 use crate::http::conn::{Closing, HttpConn, Io};
+use crate::net::tls::TlsStream;
+use crate::net::transport::Transport;
 use crate::ws::pubsub::{Hub, LoopTopics, Published};
 
-const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX - 2);
+/// Listener `i` has token `LISTENER_BASE - i` (below every slab key in practice).
+const LISTENER_BASE: usize = usize::MAX - 3;
+/// Most listeners per loop (plain and TLS, on different addresses).
+const MAX_LISTENERS: usize = 16;
 /// Shared receive buffer per loop, in bytes.
 const RECV_BYTES: usize = 64 * 1024;
 /// Cork size that triggers a write before the readable event is fully handled, in bytes.
@@ -37,10 +42,12 @@ const SHUTDOWN_GRACE_SECS: u32 = 10;
 /// One per-core event loop.
 pub(crate) struct Worker {
     poll: Poll,
-    listener: Option<TcpListener>,
+    listeners: Vec<Listener>,
     sockets: Slab<Socket>,
     cork: Vec<u8>,
     recv: Box<[u8]>,
+    /// Ciphertext read buffer for TLS connections (empty when the loop has no TLS listener).
+    tls_recv: Box<[u8]>,
     app: Arc<Shared>,
     date: DateCache,
     stop: Arc<AtomicBool>,
@@ -61,22 +68,37 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    /// Builds a loop around `listener`; returns it with the waker that interrupts its poll.
+    /// Builds a loop around its `listeners`; returns it with the waker that interrupts its
+    /// poll.
     pub(crate) fn new(
-        mut listener: TcpListener,
+        mut listeners: Vec<Listener>,
         app: Arc<Shared>,
         stop: Arc<AtomicBool>,
     ) -> io::Result<(Worker, Arc<Waker>)> {
+        if listeners.len() > MAX_LISTENERS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "too many listeners",
+            ));
+        }
         let poll = Poll::new()?;
-        poll.registry()
-            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        for (i, listener) in listeners.iter_mut().enumerate() {
+            let token = Token(LISTENER_BASE - i);
+            poll.registry()
+                .register(&mut listener.socket, token, Interest::READABLE)?;
+        }
+        let tls_recv = match listeners.iter().any(|l| l.tls.is_some()) {
+            true => vec![0; RECV_BYTES].into_boxed_slice(),
+            false => Box::default(),
+        };
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let worker = Worker {
             poll,
-            listener: Some(listener),
+            listeners,
             sockets: Slab::with_capacity(1024),
             cork: Vec::with_capacity(CORK_KEEP_BYTES),
             recv: vec![0; RECV_BYTES].into_boxed_slice(),
+            tls_recv,
             app,
             date: DateCache::new(),
             stop,
@@ -119,8 +141,10 @@ impl Worker {
             }
             for event in events.iter() {
                 match event.token() {
-                    LISTENER => self.accept(),
                     WAKER => self.on_wake(),
+                    Token(key) if key > LISTENER_BASE - MAX_LISTENERS && key <= LISTENER_BASE => {
+                        self.accept(LISTENER_BASE - key);
+                    }
                     Token(key) => {
                         if event.is_readable() || event.is_read_closed() || event.is_error() {
                             self.on_readable(key, event.is_read_closed());
@@ -145,13 +169,13 @@ impl Worker {
         }
     }
 
-    /// Accepts until `WouldBlock`.
-    fn accept(&mut self) {
-        let Some(listener) = &self.listener else {
+    /// Accepts on listener `index` until `WouldBlock`.
+    fn accept(&mut self, index: usize) {
+        let Some(listener) = self.listeners.get(index) else {
             return;
         };
         loop {
-            match listener.accept() {
+            match listener.socket.accept() {
                 Ok((mut stream, remote)) => {
                     if let Err(e) = stream.set_nodelay(true) {
                         log::debug!("TCP_NODELAY failed: {e}");
@@ -163,9 +187,25 @@ impl Worker {
                         log::warn!("register failed: {e}");
                         continue;
                     }
-                    let mut socket = Socket::new(stream, remote);
-                    socket.timer = Timer::Idle;
-                    socket.deadline = deadline(self.now, self.app.config.idle_timeout);
+                    let config = &self.app.config;
+                    let (transport, timer, timeout) = match &listener.tls {
+                        None => (Transport::Tcp(stream), Timer::Idle, config.idle_timeout),
+                        Some(tls) => match TlsStream::new(stream, Arc::clone(tls)) {
+                            // The handshake is bounded like a request head.
+                            Ok(tls) => (
+                                Transport::Tls(Box::new(tls)),
+                                Timer::HeadRead,
+                                config.header_read_timeout,
+                            ),
+                            Err(e) => {
+                                log::warn!("TLS session failed to start: {e}");
+                                continue;
+                            }
+                        },
+                    };
+                    let mut socket = Socket::new(transport, remote);
+                    socket.timer = timer;
+                    socket.deadline = deadline(self.now, timeout);
                     entry.insert(socket);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -195,16 +235,19 @@ impl Worker {
             self.on_ws_readable(key, read_closed);
             return;
         }
+        // Lent to the protocol while the transport reads; given back below.
+        let server_name = socket.transport.take_server_name();
         let mut io = Io {
             out: &mut self.cork,
             date: self.date.line(),
             config: &self.app.config,
             remote: socket.remote,
             shutting_down: self.stopping_since.is_some(),
+            server_name: server_name.as_deref(),
         };
         let mut failed = false;
         while http_closing(socket) == Closing::No && socket.backpressure.len() < READ_PAUSE_BYTES {
-            match socket.stream.read(&mut self.recv) {
+            match socket.transport.read(&mut self.recv, &mut self.tls_recv) {
                 Ok(0) => {
                     socket.peer_closed = true;
                     break;
@@ -218,7 +261,7 @@ impl Worker {
                     // A short read drained the kernel buffer: anything arriving later raises a
                     // new edge, so the extra read that would return WouldBlock is saved (as
                     // tokio does).
-                    if n < self.recv.len() && !read_closed {
+                    if socket.transport.drained(n, self.recv.len()) && !read_closed {
                         break;
                     }
                 }
@@ -230,6 +273,7 @@ impl Worker {
                 }
             }
         }
+        socket.transport.give_back_server_name(server_name);
         if failed {
             self.cork.clear();
             self.close(key);
@@ -304,13 +348,17 @@ impl Worker {
             if socket.backpressure.is_empty() {
                 // Half-close, then wait for the peer: closing with unread input would reset
                 // the connection and could destroy the response we just sent.
-                let _ = socket.stream.shutdown(std::net::Shutdown::Write);
+                socket.transport.shutdown_write();
                 socket.timer = Timer::Linger;
                 socket.deadline = self.now + LINGER_SECS;
                 if socket.discard_input(&mut self.recv) {
                     self.close(key);
                 }
             }
+            return;
+        }
+        if socket.transport.is_handshaking() {
+            // The deadline set at accept stands: a dribbled handshake cannot extend it.
             return;
         }
         let config = &self.app.config;
@@ -338,7 +386,7 @@ impl Worker {
     fn close(&mut self, key: usize) {
         self.ws_closed(key);
         if let Some(mut socket) = self.sockets.try_remove(key) {
-            let _ = self.poll.registry().deregister(&mut socket.stream);
+            let _ = self.poll.registry().deregister(socket.transport.tcp());
         }
     }
 
@@ -381,8 +429,8 @@ impl Worker {
             return;
         }
         self.stopping_since = Some(self.now);
-        if let Some(mut listener) = self.listener.take() {
-            let _ = self.poll.registry().deregister(&mut listener);
+        for mut listener in self.listeners.drain(..) {
+            let _ = self.poll.registry().deregister(&mut listener.socket);
         }
         let idle: Vec<usize> = self
             .sockets

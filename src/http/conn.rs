@@ -21,7 +21,15 @@ const MAX_FIELDS: usize = 128;
 /// What handles a parsed request head: the app's router and handlers.
 pub(crate) trait Dispatch {
     /// Answers (or starts answering) one request. `res` is fresh for this request.
-    fn dispatch(&self, head: &Head<'_, '_>, remote: SocketAddr, res: &mut HttpResponse<'_>);
+    /// `server_name` is the connection's TLS SNI name, if any: it chooses the routing domain
+    /// before the `Host` field does.
+    fn dispatch(
+        &self,
+        head: &Head<'_, '_>,
+        remote: SocketAddr,
+        server_name: Option<&str>,
+        res: &mut HttpResponse<'_>,
+    );
     /// Called when a handler left the response unanswered (`on_data` finished or none).
     fn unanswered(&self, res: &mut HttpResponse<'_>);
     /// Called when an `on_data` callback panicked; the loop goes on.
@@ -40,6 +48,8 @@ pub(crate) struct Io<'a> {
     pub remote: SocketAddr,
     /// The server is shutting down: close after the current response.
     pub shutting_down: bool,
+    /// The TLS SNI name the client sent (RFC 6066 section 3); `None` on plain TCP.
+    pub server_name: Option<&'a str>,
 }
 
 /// Which part of a request the connection is reading.
@@ -236,7 +246,7 @@ impl HttpConn {
         let len = head.len;
         {
             let mut res = HttpResponse::new(&mut self.response, io.out, io.date);
-            app.dispatch(&head, io.remote, &mut res);
+            app.dispatch(&head, io.remote, io.server_name, &mut res);
         }
         if !has_body {
             self.finish_request(io, app);

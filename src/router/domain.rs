@@ -2,8 +2,8 @@
 //! (uSockets `sni_tree`): names are split into `.`-separated labels; a `*` label matches
 //! exactly one label; at every label the exact child is tried before `*`, with backtracking.
 //!
-//! The server name comes from the `Host` field today ([`server_name`]) and from TLS SNI later:
-//! lookup only needs a `&str`.
+//! The server name is the TLS SNI name on TLS connections, else the `Host` field
+//! ([`server_name`]): lookup only needs a `&str`.
 
 /// Label tree of registered domain patterns, mapping each to a table index.
 #[derive(Debug, Default)]

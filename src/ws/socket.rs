@@ -127,7 +127,9 @@ impl Core<'_> {
             return SendStatus::Dropped;
         }
         let limit = self.settings.max_backpressure;
-        if self.buffered() > limit {
+        // What the kernel refused, not the cork (uWebSockets' `getBufferedAmount`): `feed`
+        // pauses on the same measure, so a message it lets through is never dropped here.
+        if self.link.buffered() > limit {
             if self.settings.close_on_backpressure_limit {
                 self.flags.abort = true;
             }

@@ -9,11 +9,18 @@ use std::time::{Duration, Instant};
 
 use uweb::{App, Config, Server};
 
+pub mod tls;
+pub mod tls_pipe;
+
 /// Generous deadline for any single wait: tests must not depend on timing.
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
-/// Starts `app` on an ephemeral loopback port with `threads` loops.
+/// Starts `app` on an ephemeral loopback port with `threads` loops (HTTPS when the suites
+/// run over TLS, see [`tls_pipe`]).
 pub fn serve(app: App, threads: usize) -> Server {
+    if tls_pipe::enabled() {
+        return tls_pipe::serve(app.threads(threads));
+    }
     app.threads(threads).bind("127.0.0.1:0").expect("bind")
 }
 
@@ -41,8 +48,15 @@ impl Log {
 
 /// Runs `curl` with `args` (plus a generous `--max-time`), returning (exit ok, stdout, stderr).
 pub fn curl(args: &[&str]) -> (bool, Vec<u8>, String) {
+    // Over TLS: the same URLs as https, trusting the test certificate.
+    let tls = tls_pipe::enabled();
+    let args = args.iter().map(|a| match a.strip_prefix("http://") {
+        Some(rest) if tls => format!("https://{rest}"),
+        _ => a.to_string(),
+    });
     let out = Command::new("curl")
         .args(["--silent", "--show-error", "--max-time", "20"])
+        .args(if tls { &["--insecure"][..] } else { &[][..] })
         .args(args)
         .output()
         .expect("run curl");
@@ -53,14 +67,41 @@ pub fn curl(args: &[&str]) -> (bool, Vec<u8>, String) {
     )
 }
 
+/// A connected stream to a server started by [`serve`]: plain TCP, or the plaintext end of a
+/// TLS pipe when the suites run over TLS.
+pub fn connect_stream(addr: SocketAddr) -> TcpStream {
+    connect_stream_with_origin(addr).0
+}
+
+/// Like [`connect_stream`], with the client address the server sees as the peer.
+pub fn connect_stream_with_origin(addr: SocketAddr) -> (TcpStream, SocketAddr) {
+    if tls_pipe::enabled() {
+        return tls_pipe::pipe(addr);
+    }
+    let stream = TcpStream::connect(addr).expect("connect");
+    let origin = stream.local_addr().unwrap();
+    (stream, origin)
+}
+
 /// A raw TCP client speaking hand-written bytes.
 pub struct Client {
     pub stream: TcpStream,
     buf: Vec<u8>,
+    /// The client address the server sees (the TLS pipe's, when the suites run over TLS).
+    origin: SocketAddr,
 }
 
 impl Client {
+    /// Connects to a server started by [`serve`] (through a TLS pipe when the suites run
+    /// over TLS).
     pub fn connect(addr: SocketAddr) -> Client {
+        if tls_pipe::enabled() {
+            let (stream, origin) = tls_pipe::pipe(addr);
+            return Client {
+                origin,
+                ..Client::from_stream(stream)
+            };
+        }
         Client::from_stream(TcpStream::connect(addr).expect("connect"))
     }
 
@@ -69,9 +110,15 @@ impl Client {
         stream.set_read_timeout(Some(DEADLINE)).unwrap();
         stream.set_nodelay(true).unwrap();
         Client {
+            origin: stream.local_addr().unwrap(),
             stream,
             buf: Vec::new(),
         }
+    }
+
+    /// The client address the server sees as the peer.
+    pub fn origin(&self) -> SocketAddr {
+        self.origin
     }
 
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) -> &mut Self {

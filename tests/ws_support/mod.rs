@@ -15,10 +15,21 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 
 /// A tungstenite client connected to `ws://addr{path}`.
 pub fn connect(addr: SocketAddr, path: &str) -> (Client<TcpStream>, Response) {
-    let stream = TcpStream::connect(addr).expect("connect");
+    let (ws, response, _) = connect_with_origin(addr, path);
+    (ws, response)
+}
+
+/// Like [`connect`], with the client address the server sees (`WebSocket::remote_addr`).
+pub fn connect_with_origin(
+    addr: SocketAddr,
+    path: &str,
+) -> (Client<TcpStream>, Response, SocketAddr) {
+    let (stream, origin) = crate::support::connect_stream_with_origin(addr);
     stream.set_read_timeout(Some(DEADLINE)).unwrap();
     stream.set_nodelay(true).unwrap();
-    tungstenite::client(format!("ws://{addr}{path}"), stream).expect("handshake")
+    let (ws, response) =
+        tungstenite::client(format!("ws://{addr}{path}"), stream).expect("handshake");
+    (ws, response, origin)
 }
 
 /// The next data message (pings are answered by tungstenite and skipped).
@@ -106,7 +117,7 @@ impl RawWs {
 
     /// A plain TCP connection (no handshake yet).
     pub fn open(addr: SocketAddr) -> RawWs {
-        let stream = TcpStream::connect(addr).expect("connect");
+        let stream = crate::support::connect_stream(addr);
         stream.set_read_timeout(Some(DEADLINE)).unwrap();
         stream.set_nodelay(true).unwrap();
         RawWs {

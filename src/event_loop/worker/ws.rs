@@ -1,7 +1,7 @@
 //! WebSocket sockets in the loop: the switch from HTTP, reads, writability, timers and the
 //! end of the TCP connection. The protocol and callbacks live in `crate::ws::session`.
 
-use std::io::{self, Read};
+use std::io;
 
 use super::{CORK_FLUSH_BYTES, CORK_KEEP_BYTES, LINGER_SECS, Worker, deadline};
 use crate::event_loop::socket::{Proto, READ_PAUSE_BYTES, Socket, Timer, Wire};
@@ -36,7 +36,7 @@ impl Worker {
         f: impl FnOnce(&mut WsState, &mut Env<'_>) -> R,
     ) -> Option<R> {
         let Socket {
-            stream,
+            transport,
             proto: Proto::Ws(ws),
             backpressure,
             outbox,
@@ -47,7 +47,7 @@ impl Worker {
             return None;
         };
         let mut wire = Wire {
-            stream,
+            transport,
             backpressure,
             outbox,
         };
@@ -104,13 +104,14 @@ impl Worker {
             {
                 break;
             }
-            match socket.stream.read(&mut self.recv) {
+            match socket.transport.read(&mut self.recv, &mut self.tls_recv) {
                 Ok(0) => {
                     socket.peer_closed = true;
                     break;
                 }
                 Ok(n) => {
                     received = true;
+                    let drained = socket.transport.drained(n, self.recv.len());
                     self.ws_feed(key, n);
                     if self.cork.len() >= CORK_FLUSH_BYTES
                         && let Some(socket) = self.sockets.get_mut(key)
@@ -119,7 +120,7 @@ impl Worker {
                         failed = true;
                         break;
                     }
-                    if n < self.recv.len() && !read_all {
+                    if drained && !read_all {
                         break;
                     }
                 }
@@ -142,7 +143,7 @@ impl Worker {
     /// Feeds the stash and `recv[..n]` to the WebSocket; keeps what it does not use.
     fn ws_feed(&mut self, key: usize, n: usize) {
         let Some(Socket {
-            stream,
+            transport,
             proto: Proto::Ws(ws),
             backpressure,
             outbox,
@@ -155,7 +156,7 @@ impl Worker {
         };
         let pause_at = read_pause(ws);
         let mut wire = Wire {
-            stream,
+            transport,
             backpressure,
             outbox,
         };
@@ -232,7 +233,7 @@ impl Worker {
                 if socket.timer != Timer::Linger {
                     // The server closes the TCP connection first (RFC 6455 section 7.1.1):
                     // half-close, then drain until the peer closes too.
-                    let _ = socket.stream.shutdown(std::net::Shutdown::Write);
+                    socket.transport.shutdown_write();
                     socket.timer = Timer::Linger;
                     socket.deadline = self.now + LINGER_SECS;
                 }

@@ -1,0 +1,165 @@
+//! Where an app accepts connections: `listen` / `bind` for one address, `listen_all` /
+//! `bind_all` for several (plain and TLS side by side, e.g. ports 80 and 443).
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+
+use super::App;
+use crate::event_loop::Server;
+use crate::event_loop::listener::{self, Listener};
+use crate::net::tls;
+
+/// One listening address and whether connections to it speak TLS, for
+/// [`App::bind_all`] and [`App::listen_all`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listen {
+    at: At,
+    tls: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum At {
+    /// Every interface: `[::]` dual-stack, or `0.0.0.0` where IPv6 is unavailable.
+    Port(u16),
+    Addr(SocketAddr),
+}
+
+impl Listen {
+    /// Plain HTTP on `port`, every interface.
+    pub fn plain(port: u16) -> Listen {
+        Listen {
+            at: At::Port(port),
+            tls: false,
+        }
+    }
+
+    /// HTTPS on `port`, every interface (needs [`App::tls`] or
+    /// [`App::add_server_name`]).
+    pub fn tls(port: u16) -> Listen {
+        Listen {
+            at: At::Port(port),
+            tls: true,
+        }
+    }
+
+    /// Plain HTTP on `addr` (port 0: any free port, see [`Server::local_addrs`]).
+    pub fn plain_addr(addr: SocketAddr) -> Listen {
+        Listen {
+            at: At::Addr(addr),
+            tls: false,
+        }
+    }
+
+    /// HTTPS on `addr` (port 0: any free port, see [`Server::local_addrs`]).
+    pub fn tls_addr(addr: SocketAddr) -> Listen {
+        Listen {
+            at: At::Addr(addr),
+            tls: true,
+        }
+    }
+
+    /// True for a TLS listener.
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// One listener per loop on this address (`SO_REUSEPORT`).
+    fn open(&self, loops: usize, backlog: i32) -> io::Result<Vec<mio::net::TcpListener>> {
+        match self.at {
+            At::Addr(addr) => listener::open_all(addr, loops, backlog),
+            At::Port(port) => listener::open_any(port, loops, backlog),
+        }
+    }
+}
+
+impl App {
+    /// Serves on `port` on every interface (`[::]`, dual-stack) with one loop per configured
+    /// thread, and blocks until the server stops. HTTPS when the app was made with
+    /// [`App::tls`], plain HTTP otherwise.
+    ///
+    /// # Errors
+    /// When the port cannot be bound (in use, no permission) or a loop cannot be created.
+    pub fn listen(self, port: u16) -> io::Result<()> {
+        let listen = match self.server_names.is_some() {
+            true => Listen::tls(port),
+            false => Listen::plain(port),
+        };
+        self.listen_all(&[listen])
+    }
+
+    /// Starts serving on `addr` (e.g. `"127.0.0.1:0"` for any free port) in background threads
+    /// and returns at once; see [`Server::local_addr`] for the bound address. HTTPS when the
+    /// app was made with [`App::tls`], plain HTTP otherwise.
+    ///
+    /// # Errors
+    /// When `addr` does not resolve or cannot be bound.
+    pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
+        let addr: SocketAddr = addr
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind"))?;
+        let listen = match self.server_names.is_some() {
+            true => Listen::tls_addr(addr),
+            false => Listen::plain_addr(addr),
+        };
+        self.bind_all(&[listen])
+    }
+
+    /// Like [`bind_all`](Self::bind_all), then blocks until the server stops.
+    ///
+    /// # Errors
+    /// As `bind_all`.
+    pub fn listen_all(self, listens: &[Listen]) -> io::Result<()> {
+        self.bind_all(listens)?.join();
+        Ok(())
+    }
+
+    /// Starts serving the same routes on every address of `listens` (say plain HTTP on 80 and
+    /// HTTPS on 443) in background threads: each loop owns one listener per address. The
+    /// bound addresses are [`Server::local_addrs`], in the same order.
+    ///
+    /// # Errors
+    /// `InvalidInput` for an empty list or a TLS listener on an app without certificates
+    /// ([`App::tls`] / [`App::add_server_name`]); an address that cannot be bound; a loop that
+    /// cannot be created.
+    pub fn bind_all(mut self, listens: &[Listen]) -> io::Result<Server> {
+        if listens.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no address to bind",
+            ));
+        }
+        let tls_config = match (&self.server_names, listens.iter().any(Listen::is_tls)) {
+            (Some(names), true) => Some(tls::server_config(names)),
+            (None, true) => {
+                let msg = "a TLS listener needs App::tls or App::add_server_name";
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+            }
+            (_, false) => None,
+        };
+        let loops = self.config.threads;
+        let mut per_loop: Vec<Vec<Listener>> = (0..loops).map(|_| Vec::new()).collect();
+        for listen in listens {
+            let tls = tls_config.as_ref().filter(|_| listen.tls);
+            for (i, socket) in listen
+                .open(loops, self.config.backlog)?
+                .into_iter()
+                .enumerate()
+            {
+                per_loop[i].push(Listener {
+                    socket,
+                    tls: tls.map(Arc::clone),
+                });
+            }
+        }
+        let server_names = self.server_names.take();
+        let publisher = self.publisher.clone();
+        Server::start(
+            per_loop,
+            Arc::new(self.into_shared()),
+            server_names,
+            publisher,
+        )
+    }
+}
