@@ -11,7 +11,7 @@ use super::behavior::{Callback, ErasedBehavior, Settings};
 use super::codec::OpCode;
 use super::conn::{ABNORMAL, Closing, Event, WsConn};
 use super::pubsub::{Hub, LoopTopics};
-use super::socket::{Core, Flags, Link};
+use super::socket::{Core, Flags, Link, backlog};
 use super::upgrade::PendingUpgrade;
 
 /// What the loop lends a socket's WebSocket side for one call.
@@ -121,10 +121,15 @@ impl WsState {
             if self.flags.abort {
                 return input.len();
             }
-            if env.link.buffered() >= pause_at {
+            match backlog(&mut *env.link, env.cork, pause_at) {
                 // The client does not read: leave its next messages unread rather than
                 // produce output that would be dropped.
-                return pos;
+                Ok(waiting) if waiting >= pause_at => return pos,
+                Ok(_) => {}
+                Err(_) => {
+                    self.flags.abort = true;
+                    return input.len();
+                }
             }
             let (used, event) = self.conn.next(&mut input[pos..], env.cork, max);
             pos += used;

@@ -35,6 +35,31 @@ pub(crate) trait Link {
     fn flush(&mut self, cork: &mut Vec<u8>) -> io::Result<()>;
 }
 
+/// Bytes waiting for the kernel, as `send` drops and `feed` pauses on (uWebSockets'
+/// `getBufferedAmount`), once it is `threshold` or more with the cork counted.
+///
+/// While the kernel takes everything the cork is not counted, so a burst of corked sends
+/// is never refused. Once the kernel pushes back the cork can only queue behind, so when
+/// the two together reach `threshold` the cork is written out first (a syscall only under
+/// backpressure) and what the kernel still refuses is returned. This keeps a flooding
+/// sender within its limit plus one message.
+///
+/// # Errors
+/// The write failed; the connection is lost.
+pub(crate) fn backlog(
+    link: &mut dyn Link,
+    cork: &mut Vec<u8>,
+    threshold: usize,
+) -> io::Result<usize> {
+    let refused = link.buffered();
+    if refused == 0 || refused + cork.len() < threshold {
+        return Ok(refused);
+    }
+    let flushed = link.flush(cork);
+    cork.clear();
+    flushed.map(|()| link.buffered())
+}
+
 /// Per-socket WebSocket state besides the protocol and the user data.
 #[derive(Debug)]
 pub(crate) struct Flags {
@@ -127,13 +152,20 @@ impl Core<'_> {
             return SendStatus::Dropped;
         }
         let limit = self.settings.max_backpressure;
-        // What the kernel refused, not the cork (uWebSockets' `getBufferedAmount`): `feed`
-        // pauses on the same measure, so a message it lets through is never dropped here.
-        if self.link.buffered() > limit {
-            if self.settings.close_on_backpressure_limit {
-                self.flags.abort = true;
+        // `feed` pauses on the same measure (at most this limit), so a message it lets
+        // through is never dropped here.
+        match backlog(&mut *self.link, self.cork, limit.saturating_add(1)) {
+            Ok(waiting) if waiting <= limit => {}
+            Ok(_) => {
+                if self.settings.close_on_backpressure_limit {
+                    self.flags.abort = true;
+                }
+                return SendStatus::Dropped;
             }
-            return SendStatus::Dropped;
+            Err(_) => {
+                self.flags.abort = true;
+                return SendStatus::Dropped;
+            }
         }
         self.deliver_pending();
         self.conn.send(self.cork, message, opcode);
