@@ -4,8 +4,12 @@
 # requests per second of server CPU (the figure to compare when wrk is the bottleneck, as it is
 # for handshakes: wrk spends more CPU per handshake than the server).
 #
+# TLS_PEERS adds HTTPS peers built elsewhere (one "name=command" per line; the command reads
+# PORT and serves https://127.0.0.1:PORT/plaintext), run with the same loads:
+#
 #   cargo build --release --example hello_world --example tls_sni
 #   bash benches/tls_load.sh            # DURATION=10 CONNS=64 RUNS=2
+#   TLS_PEERS=$'hyper=/path/hyper_tls\nactix=/path/actix_tls' bash benches/tls_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release/examples
@@ -35,4 +39,10 @@ for r in $(seq "$runs"); do
   run "https keep-alive c$conns" 18443 https://127.0.0.1:18443/plaintext "$bin/tls_sni" --
   run "http  Connection: close c$conns" 18080 http://127.0.0.1:18080/plaintext "$bin/hello_world" -- -H 'Connection: close'
   run "https Connection: close c$conns (handshakes)" 18443 https://127.0.0.1:18443/plaintext "$bin/tls_sni" -- -H 'Connection: close'
+  while IFS='=' read -r peer cmd; do
+    [ -n "$peer" ] || continue
+    read -ra argv <<< "$cmd"
+    run "$peer https keep-alive c$conns" 18444 https://127.0.0.1:18444/plaintext "${argv[@]}" --
+    run "$peer https Connection: close c$conns (handshakes)" 18444 https://127.0.0.1:18444/plaintext "${argv[@]}" -- -H 'Connection: close'
+  done <<< "${TLS_PEERS:-}"
 done
