@@ -139,16 +139,13 @@ fn version_error(buf: &[u8]) -> ProtoError {
 /// absolute-form (`http://h/p?q`, RFC 9112 section 3.2.2) yields its path; other forms
 /// (`*`, authority-form) are returned whole as the path and match no route pattern.
 fn split_target(target: &str) -> (&str, &str) {
+    if target.starts_with('/') {
+        return split_origin_form(target);
+    }
     let without_fragment = target.split('#').next().unwrap_or(target);
-    let path_and_query = if without_fragment.starts_with('/') {
-        without_fragment
-    } else if let Some(after_scheme) = without_fragment.find("://") {
+    let path_and_query = if let Some(after_scheme) = without_fragment.find("://") {
         let rest = &without_fragment[after_scheme + 3..];
-        match rest.find(['/', '?']) {
-            Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],
-            Some(i) => &rest[i..],
-            None => "/",
-        }
+        rest.find(['/', '?']).map_or("/", |i| &rest[i..])
     } else {
         without_fragment
     };
@@ -157,6 +154,22 @@ fn split_target(target: &str) -> (&str, &str) {
         Some((_, query)) => ("/", query),
         None => (path_and_query, ""),
     }
+}
+
+/// `/path?query#fragment` in one pass over the bytes: the common case, on every request
+/// (two `str` searches cost 4% of a pipelined plaintext run).
+fn split_origin_form(target: &str) -> (&str, &str) {
+    let bytes = target.as_bytes();
+    let Some(end) = bytes.iter().position(|&b| b == b'?' || b == b'#') else {
+        return (target, "");
+    };
+    let path = &target[..end];
+    if bytes[end] == b'#' {
+        return (path, "");
+    }
+    let rest = &target[end + 1..];
+    let query_end = rest.bytes().position(|b| b == b'#').unwrap_or(rest.len());
+    (path, &rest[..query_end])
 }
 
 /// What the framing-relevant fields say.
@@ -299,6 +312,27 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((path.as_str(), query.as_str()), ("/p/q", "z"));
+    }
+
+    #[test]
+    fn target_forms_split_into_path_and_query() {
+        let cases = [
+            ("/", ("/", "")),
+            ("/a/b", ("/a/b", "")),
+            ("/a?x=1", ("/a", "x=1")),
+            ("/a?", ("/a", "")),
+            ("/a?x#f", ("/a", "x")),
+            ("/a#f?x", ("/a", "")),
+            ("/a?x?y", ("/a", "x?y")),
+            ("http://h/p?q#f", ("/p", "q")),
+            ("http://h?q", ("/", "q")),
+            ("http://h", ("/", "")),
+            ("*", ("*", "")),
+            ("h:443", ("h:443", "")),
+        ];
+        for (target, want) in cases {
+            assert_eq!(split_target(target), want, "{target}");
+        }
     }
 
     #[test]
