@@ -290,7 +290,9 @@ impl Response {
         Some((resp.code.unwrap(), fields, len))
     }
 
-    fn parse(buf: &[u8]) -> Option<(Response, usize)> {
+    /// Parses one whole response (a 1xx head, Content-Length, chunked, or 204/304) from the
+    /// front of `buf`: the response and the bytes used; `None` until it is complete.
+    pub fn parse(buf: &[u8]) -> Option<(Response, usize)> {
         let (status, headers, len) = Self::head(buf)?;
         let mut resp = Response {
             status,

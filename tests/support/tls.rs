@@ -135,7 +135,7 @@ impl TlsClient {
     pub fn response(&mut self) -> Response {
         let deadline = Instant::now() + DEADLINE;
         loop {
-            if let Some((mut resp, used)) = parse_response(&self.buf) {
+            if let Some((mut resp, used)) = Response::parse(&self.buf) {
                 resp.raw = self.buf.drain(..used).collect();
                 return resp;
             }
@@ -201,60 +201,6 @@ pub fn client_hello(config: Arc<ClientConfig>, name: &str) -> Vec<u8> {
         conn.write_tls(&mut out).unwrap();
     }
     out
-}
-
-/// Parses one response from the front of `buf`: `(response, bytes used)`.
-fn parse_response(buf: &[u8]) -> Option<(Response, usize)> {
-    let mut fields = [httparse::EMPTY_HEADER; 64];
-    let mut head = httparse::Response::new(&mut fields);
-    let len = match head.parse(buf).expect("valid response head") {
-        httparse::Status::Complete(len) => len,
-        httparse::Status::Partial => return None,
-    };
-    let headers = head
-        .headers
-        .iter()
-        .map(|h| {
-            (
-                h.name.to_owned(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            )
-        })
-        .collect();
-    let mut resp = Response {
-        status: head.code.unwrap(),
-        headers,
-        body: Vec::new(),
-        raw: Vec::new(),
-    };
-    if let Some(cl) = resp.header("content-length") {
-        let cl: usize = cl.parse().unwrap();
-        if buf.len() < len + cl {
-            return None;
-        }
-        resp.body = buf[len..len + cl].to_vec();
-        return Some((resp, len + cl));
-    }
-    assert_eq!(
-        resp.header("transfer-encoding"),
-        Some("chunked"),
-        "unframed response"
-    );
-    let mut pos = len;
-    loop {
-        let line_end = pos + buf[pos..].windows(2).position(|w| w == b"\r\n")?;
-        let size = std::str::from_utf8(&buf[pos..line_end]).unwrap();
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
-        pos = line_end + 2;
-        if buf.len() < pos + size + 2 {
-            return None;
-        }
-        if size == 0 {
-            return Some((resp, pos + 2));
-        }
-        resp.body.extend_from_slice(&buf[pos..pos + size]);
-        pos += size + 2;
-    }
 }
 
 /// Waits for `f` to hold, polling; for state changed by another thread (no timing assumed).
