@@ -12,15 +12,7 @@ use uweb::{App, Server};
 fn server() -> Server {
     let app = App::new()
         .get("/", |res, _req| res.end("ok"))
-        .post("/echo", |res, _req| {
-            let mut body = Vec::new();
-            res.on_data(move |res, chunk, last| {
-                body.extend_from_slice(chunk);
-                if last {
-                    res.end(&body);
-                }
-            });
-        })
+        .post("/echo", support::echo)
         .any("/*", |res, _req| res.end("any"));
     serve(app, 1)
 }

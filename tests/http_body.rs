@@ -13,15 +13,7 @@ fn app(log: &Log) -> App {
     let parts_log = log.clone();
     App::new()
         .get("/", |res, _req| res.end("root"))
-        .post("/echo", |res, _req| {
-            let mut body = Vec::new();
-            res.on_data(move |res, chunk, is_last| {
-                body.extend_from_slice(chunk);
-                if is_last {
-                    res.end(&body);
-                }
-            });
-        })
+        .post("/echo", support::echo)
         .post("/parts", move |res, _req| {
             let log = parts_log.clone();
             let mut len = 0;

@@ -19,15 +19,7 @@ fn app() -> App {
             let name = std::thread::current().name().unwrap_or("?").to_owned();
             res.end(name);
         })
-        .post("/echo", |res, _req| {
-            let mut body = Vec::new();
-            res.on_data(move |res, chunk, last| {
-                body.extend_from_slice(chunk);
-                if last {
-                    res.end(&body);
-                }
-            });
-        })
+        .post("/echo", support::echo)
 }
 
 /// Calls `shutdown` on another thread and waits (with the generous deadline) for it to return.

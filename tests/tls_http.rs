@@ -18,15 +18,7 @@ fn routes(app: App) -> App {
             res.write("two,");
             res.end("three");
         })
-        .post("/echo", |res, _req| {
-            let mut body = Vec::new();
-            res.on_data(move |res, chunk, is_last| {
-                body.extend_from_slice(chunk);
-                if is_last {
-                    res.end(&body);
-                }
-            });
-        })
+        .post("/echo", support::echo)
 }
 
 fn tls_server(pki: &Pki) -> Server {

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use uweb::{App, Config, Server};
+use uweb::{App, Config, HttpRequest, HttpResponse, Server};
 
 pub mod tls;
 pub mod tls_pipe;
@@ -83,6 +83,17 @@ pub fn connect_stream_with_origin(addr: SocketAddr) -> (TcpStream, SocketAddr) {
     (stream, origin)
 }
 
+/// A handler that answers with the request body once it has all arrived (`POST /echo`).
+pub fn echo(res: &mut HttpResponse<'_>, _req: &mut HttpRequest<'_>) {
+    let mut body = Vec::new();
+    res.on_data(move |res, chunk, is_last| {
+        body.extend_from_slice(chunk);
+        if is_last {
+            res.end(&body);
+        }
+    });
+}
+
 /// A raw TCP client speaking hand-written bytes.
 pub struct Client {
     pub stream: TcpStream,
@@ -128,33 +139,7 @@ impl Client {
 
     /// Reads one whole response (Content-Length or chunked framing, or until close).
     pub fn response(&mut self) -> Response {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some((mut resp, used)) = Response::parse(&self.buf) {
-                resp.raw = self.buf.drain(..used).collect();
-                return resp;
-            }
-            assert!(Instant::now() < deadline, "no complete response in time");
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => {
-                    // A response delimited by close.
-                    let resp = Response::parse_until_close(&self.buf).unwrap_or_else(|| {
-                        panic!(
-                            "connection closed mid-response: {:?}",
-                            String::from_utf8_lossy(&self.buf)
-                        )
-                    });
-                    self.buf.clear();
-                    return resp;
-                }
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) => panic!(
-                    "read failed: {e}; have {:?}",
-                    String::from_utf8_lossy(&self.buf)
-                ),
-            }
-        }
+        read_response(&mut self.stream, &mut self.buf)
     }
 
     /// Sends `bytes` and reads one response.
@@ -230,6 +215,35 @@ impl Client {
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
                 Err(_) => return false,
             }
+        }
+    }
+}
+
+/// Reads one whole response from `stream` (Content-Length or chunked framing, or until
+/// close), keeping bytes that follow it in `buf`; panics at the deadline.
+pub fn read_response(stream: &mut impl Read, buf: &mut Vec<u8>) -> Response {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some((mut resp, used)) = Response::parse(buf) {
+            resp.raw = buf.drain(..used).collect();
+            return resp;
+        }
+        assert!(Instant::now() < deadline, "no complete response in time");
+        let mut chunk = [0u8; 65536];
+        match stream.read(&mut chunk) {
+            Ok(0) => {
+                // A response delimited by close.
+                let resp = Response::parse_until_close(buf).unwrap_or_else(|| {
+                    panic!(
+                        "connection closed mid-response: {:?}",
+                        String::from_utf8_lossy(buf)
+                    )
+                });
+                buf.clear();
+                return resp;
+            }
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) => panic!("read failed: {e}; have {:?}", String::from_utf8_lossy(buf)),
         }
     }
 }

@@ -13,7 +13,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use uweb::{App, Server, TlsConfig};
 
-use super::{DEADLINE, Response};
+use super::{DEADLINE, Response, read_response};
 
 /// Starts `app` (which has its own certificates) on an ephemeral loopback port, whether or
 /// not the plain suites run over TLS.
@@ -131,28 +131,9 @@ impl TlsClient {
         self
     }
 
-    /// Reads one whole response (Content-Length or chunked framing).
+    /// Reads one whole response (Content-Length or chunked framing, or until close).
     pub fn response(&mut self) -> Response {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some((mut resp, used)) = Response::parse(&self.buf) {
-                resp.raw = self.buf.drain(..used).collect();
-                return resp;
-            }
-            assert!(Instant::now() < deadline, "no complete response in time");
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => panic!(
-                    "closed mid-response: {:?}",
-                    String::from_utf8_lossy(&self.buf)
-                ),
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) => panic!(
-                    "read failed: {e}; have {:?}",
-                    String::from_utf8_lossy(&self.buf)
-                ),
-            }
-        }
+        read_response(&mut self.stream, &mut self.buf)
     }
 
     /// Reads until the server ends the stream; true when it sent `close_notify` first (a clean
