@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use ::http::Extensions;
+use smallvec::SmallVec;
 
 use super::compile::{Route, Table};
 use super::error::{ErrorHandler, HandlerError, Stage, report};
@@ -172,27 +173,23 @@ impl Table {
     /// GET gets `400` instead of `405` (RFC 6455 section 4.2.1).
     fn fallback(&self, head: &Head<'_, '_>, res: &mut HttpResponse<'_>) {
         let (method, path) = (head.method, head.path);
-        let mut allowed: Vec<String> = Vec::new();
+        // Allocation-free until a 405 has to list them.
+        let mut allowed: SmallVec<[&str; 8]> = SmallVec::new();
         if !self.tree.any_matches(path) {
-            self.tree
-                .allowed_methods(path, |m| allowed.push(m.to_owned()));
+            self.tree.allowed_methods(path, |m| allowed.push(m));
         }
-        if allowed.iter().any(|m| m == "GET") && !allowed.iter().any(|m| m == "HEAD") {
-            allowed.push("HEAD".to_owned());
+        if allowed.contains(&"GET") && !allowed.contains(&"HEAD") {
+            allowed.push("HEAD");
         }
-        let own = |m: &str| m == method || method == "HEAD" && m == "GET";
-        let allow = if allowed.iter().any(|m| own(m)) {
-            String::new()
-        } else {
-            allowed.join(", ")
-        };
-        if allow.is_empty() {
+        // HEAD is allowed wherever GET is (added above), so this covers HEAD -> GET too.
+        let own = allowed.contains(&method);
+        if allowed.is_empty() || own {
             res.write_status("404 Not Found").end("Not Found");
         } else if handshake::is_upgrade_attempt(head.headers.iter().map(|h| (h.name, h.value))) {
             handshake::Rejection::BadRequest.respond(res);
         } else {
             res.write_status("405 Method Not Allowed")
-                .write_header("Allow", &allow)
+                .write_header("Allow", &allowed.join(", "))
                 .end("Method Not Allowed");
         }
     }

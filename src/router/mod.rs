@@ -129,7 +129,7 @@ impl RouteTree {
 
     /// Calls `f(method)` once for every method tree (not ANY) with a route matching `path`,
     /// in method-name order. Used to build a 405 `Allow` field.
-    pub(crate) fn allowed_methods(&self, path: &str, mut f: impl FnMut(&str)) {
+    pub(crate) fn allowed_methods<'t>(&'t self, path: &str, mut f: impl FnMut(&'t str)) {
         for t in &self.methods {
             if matches(&t.tree, path) {
                 f(&t.name);
