@@ -237,17 +237,19 @@ impl WsConn {
         codec::unmask(chunk, partial.mask, usize::from(partial.offset));
         partial.offset = ((usize::from(partial.offset) + take) & 3) as u8;
         partial.remaining -= take as u64;
+        let frame_done = partial.remaining == 0;
+        // After our close frame, data is dropped unread and unchecked.
         if self.closing == Closing::Open {
             self.message.extend_from_slice(chunk);
-        }
-        let frame_done = partial.remaining == 0;
-        if self.kind == Some(OpCode::Text) {
-            let mut checked = self.utf8_checked as usize;
-            let valid = utf8::advance(&self.message, &mut checked, frame_done && partial.fin);
-            // Fits: the message is at most `max_payload`, itself at most `u32::MAX`.
-            self.utf8_checked = u32::try_from(checked).unwrap_or(u32::MAX);
-            if !valid {
-                return Progress::BadUtf8;
+            if self.kind == Some(OpCode::Text) {
+                let mut checked = self.utf8_checked as usize;
+                let last = frame_done && partial.fin;
+                let valid = utf8::advance(&self.message, &mut checked, last);
+                // Fits: the message is at most `max_payload`, itself at most `u32::MAX`.
+                self.utf8_checked = u32::try_from(checked).unwrap_or(u32::MAX);
+                if !valid {
+                    return Progress::BadUtf8;
+                }
             }
         }
         if frame_done {
@@ -295,9 +297,14 @@ impl WsConn {
     /// Nothing more will be read: free the assembly buffer.
     fn finish(&mut self) {
         self.closing = Closing::Done;
-        self.message = Vec::new();
+        self.drop_message();
         self.kind = None;
         self.partial = None;
+    }
+
+    /// Frees the message being assembled and its UTF-8 progress, which indexes into it.
+    fn drop_message(&mut self) {
+        self.message = Vec::new();
         self.utf8_checked = 0;
     }
 
@@ -325,7 +332,7 @@ impl WsConn {
         let code = Some(code).filter(|&c| CloseCode::from(c).is_allowed());
         codec::write_close(out, code, reason);
         self.closing = Closing::Sent;
-        self.message = Vec::new();
+        self.drop_message();
         true
     }
 

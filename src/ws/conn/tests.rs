@@ -250,3 +250,18 @@ fn no_buffer_is_kept_between_messages() {
     assert_eq!(conn.message.capacity(), 0);
     assert!(conn.kind.is_none() && conn.partial.is_none());
 }
+
+#[test]
+fn our_close_in_the_middle_of_a_text_message_drops_the_rest_without_checking_it() {
+    // "hé" opened a text message; our close frame goes out before its continuation (from
+    // a ping callback, max_lifetime or shutdown). The continuation is dropped, unchecked.
+    let mut conn = WsConn::new();
+    let mut out = Vec::new();
+    let (events, _) = run_in(&mut conn, &frame(0x01, "hé".as_bytes()), 64, 1 << 20);
+    assert!(events.is_empty());
+    assert!(conn.end(&mut out, 1001, ""));
+    let mut rest = frame(0x80, "llo wörld".as_bytes());
+    rest.extend(close_frame(1001, b""));
+    let (events, _) = run_in(&mut conn, &rest, 3, 1 << 20);
+    assert_eq!(events, [Ev::Close(1001, String::new())]);
+}
