@@ -74,6 +74,20 @@ impl Socket {
         }
     }
 
+    /// Queues a shared published frame for the next flush. On plain TCP, past `MAX_SLICES`
+    /// frames they are copied to the backpressure buffer, as `flush` would do anyway, so the
+    /// outbox (and the sum over it in `buffered`, checked before every delivery) stays
+    /// short: a subscriber sent M messages in one round costs O(M), not O(M^2). (Over TLS
+    /// the backpressure buffer holds records, so frames wait in the outbox for encryption.)
+    pub(crate) fn queue_frame(&mut self, frame: Bytes) {
+        if self.outbox.len() >= MAX_SLICES && matches!(self.transport, Transport::Tcp(_)) {
+            for queued in self.outbox.drain(..) {
+                self.backpressure.extend_from_slice(&queued);
+            }
+        }
+        self.outbox.push(frame);
+    }
+
     /// Writes `cork` (and anything already waiting) with a single `write` call (TLS:
     /// encrypted first, then one vectored write of its records); what the kernel does not
     /// take is kept in the backpressure buffer. `cork` is left empty.

@@ -96,7 +96,7 @@ impl Worker {
         if socket.outbox.is_empty() {
             self.dirty.push(key);
         }
-        socket.outbox.push(message.frame.clone());
+        socket.queue_frame(message.frame.clone());
         if settings.reset_idle_timeout_on_send
             && socket.timer == Timer::Idle
             && let Proto::Ws(ws) = &mut socket.proto
