@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::mem;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use bytes::Bytes;
@@ -64,6 +64,8 @@ impl Published {
 struct Topic {
     name: Arc<str>,
     subscribers: Vec<usize>,
+    /// Subscribers on every loop, shared through the [`Hub`]: counting needs no lock.
+    count: Arc<AtomicUsize>,
 }
 
 /// One loop's topics and the messages published since the last fan-out.
@@ -98,13 +100,21 @@ impl LoopTopics {
         &self.topics[id as usize].subscribers
     }
 
-    /// Adds socket `key` (whose subscriptions are `mine`) to `name`; false if it already was.
-    pub(crate) fn subscribe(&mut self, key: usize, mine: &mut Vec<TopicId>, name: &str) -> bool {
+    /// Adds socket `key` (whose subscriptions are `mine`) to `name`. Returns the topic's
+    /// subscriber count on every loop after and before, or `None` if it already was.
+    pub(crate) fn subscribe(
+        &mut self,
+        key: usize,
+        mine: &mut Vec<TopicId>,
+        name: &str,
+        hub: &Hub,
+    ) -> Option<(usize, usize)> {
         let id = match self.index.get(name) {
             Some(&id) => id,
             None => {
                 let name: Arc<str> = Arc::from(name);
                 let id = self.topics.insert(Topic {
+                    count: hub.counter(&name),
                     name: Arc::clone(&name),
                     subscribers: Vec::new(),
                 }) as TopicId;
@@ -113,15 +123,24 @@ impl LoopTopics {
             }
         };
         if mine.contains(&id) {
-            return false;
+            return None;
         }
         mine.push(id);
-        self.topics[id as usize].subscribers.push(key);
-        true
+        let topic = &mut self.topics[id as usize];
+        topic.subscribers.push(key);
+        let old = topic.count.fetch_add(1, Ordering::AcqRel);
+        Some((old + 1, old))
     }
 
-    /// Removes socket `key` from topic `id`; drops the topic when it has no subscriber left.
-    pub(crate) fn unsubscribe(&mut self, key: usize, mine: &mut Vec<TopicId>, id: TopicId) {
+    /// Removes socket `key` from topic `id` (and `id` from `mine`); drops the topic when it
+    /// has no subscriber left on this loop. Returns the count on every loop after and before.
+    pub(crate) fn unsubscribe(
+        &mut self,
+        key: usize,
+        mine: &mut Vec<TopicId>,
+        id: TopicId,
+        hub: &Hub,
+    ) -> (usize, usize) {
         if let Some(i) = mine.iter().position(|&t| t == id) {
             mine.swap_remove(i);
         }
@@ -129,10 +148,13 @@ impl LoopTopics {
         if let Some(i) = topic.subscribers.iter().position(|&k| k == key) {
             topic.subscribers.swap_remove(i);
         }
+        let old = topic.count.fetch_sub(1, Ordering::AcqRel);
         if topic.subscribers.is_empty() {
             let topic = self.topics.remove(id as usize);
             self.index.remove(&topic.name);
+            hub.release_counter(&topic.name, topic.count);
         }
+        (old - 1, old)
     }
 
     /// Number of topics with subscribers on this loop.
@@ -160,7 +182,9 @@ struct Inbox {
 /// What every loop shares for pub/sub: an inbox per loop and the subscriber counts.
 pub(crate) struct Hub {
     inboxes: Box<[Inbox]>,
-    counts: Mutex<HashMap<Box<str>, usize>>,
+    /// Subscriber count per topic, held by every loop with a subscriber to it; the lock is
+    /// taken when a loop gains or loses its first subscriber of a topic, not per subscribe.
+    counts: Mutex<HashMap<Arc<str>, Arc<AtomicUsize>>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -233,30 +257,26 @@ impl Hub {
         true
     }
 
-    /// Records one more (`true`) or one fewer subscriber of `topic`; returns the count
-    /// after and before, across every loop.
-    pub(crate) fn count(&self, topic: &str, added: bool) -> (usize, usize) {
+    /// The shared subscriber count of `topic`, for a loop that gains its first subscriber.
+    fn counter(&self, topic: &Arc<str>) -> Arc<AtomicUsize> {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        let old = counts.get(topic).copied().unwrap_or(0);
-        let new = if added {
-            old + 1
-        } else {
-            old.saturating_sub(1)
-        };
-        if new == 0 {
+        Arc::clone(counts.entry(Arc::clone(topic)).or_default())
+    }
+
+    /// A loop lost its last subscriber of `topic`: it gives its counter back, and the entry
+    /// goes once no loop holds it (no loop holding it means no subscriber).
+    fn release_counter(&self, topic: &str, counter: Arc<AtomicUsize>) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(counter);
+        if counts.get(topic).is_some_and(|c| Arc::strong_count(c) == 1) {
             counts.remove(topic);
-        } else if old == 0 {
-            counts.insert(topic.into(), new);
-        } else if let Some(n) = counts.get_mut(topic) {
-            *n = new;
         }
-        (new, old)
     }
 
     /// Sockets subscribed to `topic` across every loop.
     pub(crate) fn num_subscribers(&self, topic: &str) -> usize {
         let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        counts.get(topic).copied().unwrap_or(0)
+        counts.get(topic).map_or(0, |c| c.load(Ordering::Acquire))
     }
 }
 
@@ -303,21 +323,56 @@ impl Publisher {
 mod tests {
     use super::*;
 
+    /// A hub of two loops (their wakers are never woken here).
+    fn hub() -> (Hub, mio::Poll) {
+        let poll = mio::Poll::new().unwrap();
+        let waker = Arc::new(Waker::new(poll.registry(), mio::Token(0)).unwrap());
+        (Hub::new(&[Arc::clone(&waker), waker]), poll)
+    }
+
     #[test]
     fn subscribe_unsubscribe_and_reuse() {
+        let (hub, _poll) = hub();
         let mut topics = LoopTopics::default();
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        assert!(topics.subscribe(1, &mut a, "t"));
-        assert!(!topics.subscribe(1, &mut a, "t"));
-        assert!(topics.subscribe(2, &mut b, "t"));
+        assert_eq!(topics.subscribe(1, &mut a, "t", &hub), Some((1, 0)));
+        assert_eq!(topics.subscribe(1, &mut a, "t", &hub), None);
+        assert_eq!(topics.subscribe(2, &mut b, "t", &hub), Some((2, 1)));
         let id = topics.id("t").unwrap();
         assert_eq!(topics.subscribers(id), [1, 2]);
-        topics.unsubscribe(1, &mut a, id);
+        assert_eq!(topics.unsubscribe(1, &mut a, id, &hub), (1, 2));
         assert_eq!(topics.subscribers(id), [2]);
         assert!(a.is_empty());
-        topics.unsubscribe(2, &mut b, id);
+        assert_eq!(topics.unsubscribe(2, &mut b, id, &hub), (0, 1));
         assert_eq!(topics.id("t"), None);
         assert_eq!(topics.len(), 0);
+        assert_eq!(hub.num_subscribers("t"), 0);
+    }
+
+    #[test]
+    fn counts_are_shared_between_loops_and_released_by_the_last() {
+        let (hub, _poll) = hub();
+        let (mut first, mut second) = (LoopTopics::default(), LoopTopics::default());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        assert_eq!(first.subscribe(1, &mut a, "t", &hub), Some((1, 0)));
+        assert_eq!(second.subscribe(1, &mut b, "t", &hub), Some((2, 1)));
+        assert_eq!(hub.num_subscribers("t"), 2);
+        let id = first.id("t").unwrap();
+        assert_eq!(first.unsubscribe(1, &mut a, id, &hub), (1, 2));
+        assert_eq!(
+            hub.num_subscribers("t"),
+            1,
+            "the second loop still holds the entry"
+        );
+        assert_eq!(first.subscribe(5, &mut a, "t", &hub), Some((2, 1)));
+        let id = second.id("t").unwrap();
+        assert_eq!(second.unsubscribe(1, &mut b, id, &hub), (1, 2));
+        let id = first.id("t").unwrap();
+        assert_eq!(first.unsubscribe(5, &mut a, id, &hub), (0, 1));
+        assert!(
+            hub.counts.lock().unwrap().is_empty(),
+            "the entry went with the last loop"
+        );
     }
 
     #[test]

@@ -99,10 +99,9 @@ impl WsState {
 
     /// Unsubscribes from every topic without callbacks (after a panic in `close`).
     fn leave_topics(&mut self, env: &mut Env<'_>) {
-        while let Some(id) = self.flags.topics.pop() {
-            let name = env.topics.shared_name(id);
-            env.topics.unsubscribe(env.key, &mut Vec::new(), id);
-            env.hub.count(&name, false);
+        while let Some(&id) = self.flags.topics.last() {
+            env.topics
+                .unsubscribe(env.key, &mut self.flags.topics, id, env.hub);
         }
     }
 

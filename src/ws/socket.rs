@@ -284,13 +284,12 @@ impl<U> WebSocket<'_, U> {
             return false;
         }
         let core = &mut self.core;
-        if !core
-            .topics
-            .subscribe(core.key, &mut core.flags.topics, topic)
-        {
+        let Some((new, old)) =
+            core.topics
+                .subscribe(core.key, &mut core.flags.topics, topic, core.hub)
+        else {
             return false;
-        }
-        let (new, old) = core.hub.count(topic, true);
+        };
         if let Some(subscription) = &self.behavior.subscription {
             subscription(self, topic, new, old);
         }
@@ -307,9 +306,9 @@ impl<U> WebSocket<'_, U> {
         else {
             return false;
         };
-        core.topics
-            .unsubscribe(core.key, &mut core.flags.topics, id);
-        let (new, old) = core.hub.count(topic, false);
+        let (new, old) = core
+            .topics
+            .unsubscribe(core.key, &mut core.flags.topics, id, core.hub);
         if let Some(subscription) = &self.behavior.subscription {
             subscription(self, topic, new, old);
         }
