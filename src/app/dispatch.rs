@@ -112,7 +112,7 @@ impl Shared {
     fn run(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) -> bool {
         let handler = match &route.kind {
             RouteKind::Http(handler) => handler,
-            RouteKind::Upgrade(_) if !handshake::is_upgrade_attempt(req.headers()) => {
+            RouteKind::Upgrade(_) if !req.is_websocket_upgrade() => {
                 return false;
             }
             RouteKind::Upgrade(handler) => handler,
@@ -185,7 +185,7 @@ impl Table {
         let own = allowed.contains(&method);
         if allowed.is_empty() || own {
             res.write_status("404 Not Found").end("Not Found");
-        } else if handshake::is_upgrade_attempt(head.headers.iter().map(|h| (h.name, h.value))) {
+        } else if head.upgrade_websocket {
             handshake::Rejection::BadRequest.respond(res);
         } else {
             res.write_status("405 Method Not Allowed")

@@ -43,6 +43,9 @@ pub(crate) struct Head<'h, 'b> {
     pub keep_alive: bool,
     /// `Expect: 100-continue` was sent (RFC 9110 section 10.1.1).
     pub expect_continue: bool,
+    /// An `Upgrade` field lists `websocket`: a WebSocket handshake, valid or not (RFC 6455
+    /// section 4.2.1), found in the same pass so routing need not search the fields again.
+    pub upgrade_websocket: bool,
 }
 
 /// Parses one request head from the front of `buf`.
@@ -87,6 +90,7 @@ pub(crate) fn parse_head<'h, 'b>(
         framing: fields.framing,
         keep_alive: fields.keep_alive,
         expect_continue: fields.expect_continue,
+        upgrade_websocket: fields.upgrade_websocket,
     }))
 }
 
@@ -177,9 +181,11 @@ struct Fields {
     framing: BodyFraming,
     keep_alive: bool,
     expect_continue: bool,
+    upgrade_websocket: bool,
 }
 
-/// One pass over the fields: Content-Length, Transfer-Encoding, Connection, Host, Expect.
+/// One pass over the fields: Content-Length, Transfer-Encoding, Connection, Host, Expect,
+/// Upgrade.
 fn scan_fields(headers: &[httparse::Header<'_>], minor_version: u8) -> Result<Fields, ProtoError> {
     let mut content_length: Option<u64> = None;
     let mut chunked = false;
@@ -188,10 +194,14 @@ fn scan_fields(headers: &[httparse::Header<'_>], minor_version: u8) -> Result<Fi
     let mut conn_close = false;
     let mut conn_keep_alive = false;
     let mut expect_continue = false;
+    let mut upgrade_websocket = false;
     for h in headers {
         let name = h.name.as_bytes();
         match name.len() {
             4 if name.eq_ignore_ascii_case(b"host") => hosts += 1,
+            7 if name.eq_ignore_ascii_case(b"upgrade") => {
+                upgrade_websocket |= lists_token(h.value, "websocket");
+            }
             6 if name.eq_ignore_ascii_case(b"expect") => {
                 expect_continue = trim(h.value).eq_ignore_ascii_case(b"100-continue");
             }
@@ -245,7 +255,15 @@ fn scan_fields(headers: &[httparse::Header<'_>], minor_version: u8) -> Result<Fi
         framing,
         keep_alive,
         expect_continue: expect_continue && minor_version == 1,
+        upgrade_websocket,
     })
+}
+
+/// Whether `value`, a comma-separated field value (RFC 9110 section 5.6.1), lists `token`
+/// (case-insensitive).
+pub(crate) fn lists_token(value: &[u8], token: &str) -> bool {
+    std::str::from_utf8(value)
+        .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
 }
 
 /// `Content-Length = 1*DIGIT`; a list of identical values is accepted (RFC 9112 section 6.3).
@@ -333,6 +351,27 @@ mod tests {
         for (target, want) in cases {
             assert_eq!(split_target(target), want, "{target}");
         }
+    }
+
+    #[test]
+    fn tokens_and_websocket_upgrade_attempts() {
+        assert!(lists_token(b"keep-alive, Upgrade", "upgrade"));
+        assert!(lists_token(b"WebSocket", "websocket"));
+        assert!(!lists_token(b"websockets", "websocket"));
+        let upgrade = |raw: &[u8]| {
+            let mut slots = [const { MaybeUninit::uninit() }; 100];
+            let head = parse_head(raw, &mut slots, &Config::default());
+            head.unwrap().unwrap().upgrade_websocket
+        };
+        assert!(upgrade(
+            b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c, websocket\r\n\r\n"
+        ));
+        assert!(!upgrade(
+            b"GET / HTTP/1.1\r\nHost: h\r\nX-Upgrade: websocket\r\n\r\n"
+        ));
+        assert!(!upgrade(
+            b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\n\r\n"
+        ));
     }
 
     #[test]

@@ -151,6 +151,11 @@ impl<'a> HttpRequest<'a> {
     pub fn minor_version(&self) -> u8 {
         self.head.minor_version
     }
+
+    /// An `Upgrade` field lists `websocket` (found while parsing the head).
+    pub(crate) fn is_websocket_upgrade(&self) -> bool {
+        self.head.upgrade_websocket
+    }
 }
 
 impl std::fmt::Debug for HttpRequest<'_> {

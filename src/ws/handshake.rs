@@ -2,6 +2,7 @@
 //! attempts, which of those are malformed (400) or speak another version (426), and the
 //! `101 Switching Protocols` answer.
 
+use crate::http::head::lists_token;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 
@@ -45,32 +46,15 @@ impl Rejection {
     }
 }
 
-/// Whether `value` (a comma-separated field value) lists `token`, case-insensitively.
-fn has_token(value: &str, token: &str) -> bool {
-    value
-        .split(',')
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
-}
-
-/// Whether the request asks to upgrade to WebSocket (`Upgrade: websocket`), valid or not.
-pub(crate) fn is_upgrade_attempt<'a>(
-    mut fields: impl Iterator<Item = (&'a str, &'a [u8])>,
-) -> bool {
-    fields.any(|(name, value)| {
-        name.eq_ignore_ascii_case("upgrade")
-            && std::str::from_utf8(value).is_ok_and(|v| has_token(v, "websocket"))
-    })
-}
-
 /// Classifies a request that reached a WebSocket route.
 pub(crate) fn check<'a>(req: &HttpRequest<'a>) -> Check<'a> {
-    if !is_upgrade_attempt(req.headers()) {
+    if !req.is_websocket_upgrade() {
         return Check::NotUpgrade;
     }
     let connection_upgrade = req
         .headers()
         .filter(|(name, _)| name.eq_ignore_ascii_case("connection"))
-        .any(|(_, v)| std::str::from_utf8(v).is_ok_and(|v| has_token(v, "upgrade")));
+        .any(|(_, v)| lists_token(v, "upgrade"));
     let has_body = req
         .header("content-length")
         .is_some_and(|v| v.trim() != "0")
@@ -132,18 +116,6 @@ mod tests {
         assert!(!valid_key("dGhlIHNhbXBsZSBub25jZQ==="));
         assert!(!valid_key("dGhlIHNhbXBsZSBub25j*Q=="));
         assert!(!valid_key(""));
-    }
-
-    #[test]
-    fn tokens() {
-        assert!(has_token("keep-alive, Upgrade", "upgrade"));
-        assert!(has_token("WebSocket", "websocket"));
-        assert!(!has_token("websockets", "websocket"));
-        let fields = [("Upgrade", &b"h2c, websocket"[..])];
-        assert!(is_upgrade_attempt(fields.into_iter()));
-        assert!(!is_upgrade_attempt(
-            [("X-Upgrade", &b"websocket"[..])].into_iter()
-        ));
     }
 
     #[test]
