@@ -96,11 +96,7 @@ impl Shared {
         if let Some(name) = sni {
             return self.table_for(name);
         }
-        let host = head
-            .headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case("host"))
-            .and_then(|h| std::str::from_utf8(h.value).ok());
+        let host = head.host.and_then(|h| std::str::from_utf8(h).ok());
         match host {
             Some(host) => self.table_for(server_name(host.trim())),
             None => &self.default,

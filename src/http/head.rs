@@ -43,6 +43,8 @@ pub(crate) struct Head<'h, 'b> {
     pub keep_alive: bool,
     /// `Expect: 100-continue` was sent (RFC 9110 section 10.1.1).
     pub expect_continue: bool,
+    /// The `Host` field's value (at most one is accepted), for routing domains.
+    pub host: Option<&'b [u8]>,
     /// An `Upgrade` field lists `websocket`: a WebSocket handshake, valid or not (RFC 6455
     /// section 4.2.1), found in the same pass so routing need not search the fields again.
     pub upgrade_websocket: bool,
@@ -90,6 +92,7 @@ pub(crate) fn parse_head<'h, 'b>(
         framing: fields.framing,
         keep_alive: fields.keep_alive,
         expect_continue: fields.expect_continue,
+        host: fields.host,
         upgrade_websocket: fields.upgrade_websocket,
     }))
 }
@@ -177,7 +180,8 @@ fn split_origin_form(target: &str) -> (&str, &str) {
 }
 
 /// What the framing-relevant fields say.
-struct Fields {
+struct Fields<'b> {
+    host: Option<&'b [u8]>,
     framing: BodyFraming,
     keep_alive: bool,
     expect_continue: bool,
@@ -186,11 +190,15 @@ struct Fields {
 
 /// One pass over the fields: Content-Length, Transfer-Encoding, Connection, Host, Expect,
 /// Upgrade.
-fn scan_fields(headers: &[httparse::Header<'_>], minor_version: u8) -> Result<Fields, ProtoError> {
+fn scan_fields<'b>(
+    headers: &[httparse::Header<'b>],
+    minor_version: u8,
+) -> Result<Fields<'b>, ProtoError> {
     let mut content_length: Option<u64> = None;
     let mut chunked = false;
     let mut has_transfer_encoding = false;
     let mut hosts = 0u32;
+    let mut host = None;
     let mut conn_close = false;
     let mut conn_keep_alive = false;
     let mut expect_continue = false;
@@ -198,7 +206,10 @@ fn scan_fields(headers: &[httparse::Header<'_>], minor_version: u8) -> Result<Fi
     for h in headers {
         let name = h.name.as_bytes();
         match name.len() {
-            4 if name.eq_ignore_ascii_case(b"host") => hosts += 1,
+            4 if name.eq_ignore_ascii_case(b"host") => {
+                hosts += 1;
+                host = Some(h.value);
+            }
             7 if name.eq_ignore_ascii_case(b"upgrade") => {
                 upgrade_websocket |= lists_token(h.value, "websocket");
             }
@@ -252,6 +263,7 @@ fn scan_fields(headers: &[httparse::Header<'_>], minor_version: u8) -> Result<Fi
         conn_keep_alive && !conn_close
     };
     Ok(Fields {
+        host,
         framing,
         keep_alive,
         expect_continue: expect_continue && minor_version == 1,
