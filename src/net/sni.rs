@@ -25,6 +25,8 @@ struct Table {
     exact: HashMap<Box<str>, Arc<CertifiedKey>>,
     /// Patterns with a `*` label, most specific first.
     wildcard: Vec<(NamePattern, Arc<CertifiedKey>)>,
+    /// Asked about names no pattern matches.
+    missing: Option<MissingServerName>,
 }
 
 impl Table {
@@ -57,7 +59,6 @@ pub struct ServerNames {
 
 struct Inner {
     table: RwLock<Table>,
-    missing: RwLock<Option<MissingServerName>>,
 }
 
 impl ServerNames {
@@ -70,7 +71,6 @@ impl ServerNames {
         ServerNames {
             inner: Arc::new(Inner {
                 table: RwLock::new(table),
-                missing: RwLock::new(None),
             }),
         }
     }
@@ -107,11 +107,7 @@ impl ServerNames {
 
     /// Sets the callback asked about names no pattern matches (replacing any earlier one).
     pub(crate) fn set_missing(&self, missing: MissingServerName) {
-        *self
-            .inner
-            .missing
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = Some(missing);
+        self.write().missing = Some(missing);
     }
 
     /// Stops presenting the certificate added for exactly `pattern`; returns whether there
@@ -143,32 +139,30 @@ impl ServerNames {
         } else {
             name
         };
-        {
+        let missing = {
             let table = self.read();
             if let Some(key) = table.find(name) {
                 return Some(Arc::clone(key));
             }
-        }
-        let missing = self
-            .inner
-            .missing
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if let Some(missing) = missing {
-            // Called without the lock held: the callback may itself add or remove names.
-            let supplied = catch_unwind(AssertUnwindSafe(|| missing(name))).unwrap_or_else(|_| {
-                log::error!("missing_server_name callback panicked for {name:?}");
-                None
-            });
-            if let Some(config) = supplied {
-                let key = Arc::clone(&config.certified);
-                if let Err(e) = self.add(name, config) {
-                    log::warn!("missing_server_name: cannot add {name:?}: {e}");
-                }
-                return Some(key);
+            match &table.missing {
+                Some(missing) => Arc::clone(missing),
+                // One lock and one search per handshake when there is no callback.
+                None => return table.default.clone(),
             }
+        };
+        // Called without the lock held: the callback may itself add or remove names.
+        let supplied = catch_unwind(AssertUnwindSafe(|| missing(name))).unwrap_or_else(|_| {
+            log::error!("missing_server_name callback panicked for {name:?}");
+            None
+        });
+        if let Some(config) = supplied {
+            let key = Arc::clone(&config.certified);
+            if let Err(e) = self.add(name, config) {
+                log::warn!("missing_server_name: cannot add {name:?}: {e}");
+            }
+            return Some(key);
         }
+        // The callback declined, but may have added names itself.
         let table = self.read();
         table.find(name).or(table.default.as_ref()).cloned()
     }
