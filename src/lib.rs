@@ -114,6 +114,7 @@
 
 mod app;
 mod config;
+mod error;
 mod event_loop;
 mod http;
 #[cfg(feature = "internals")]
@@ -124,10 +125,9 @@ mod router;
 mod ws;
 
 pub use ::http::{Extensions, Method};
-pub use app::{
-    App, BoxError, EndpointResult, HandlerError, HandlerReturn, HttpEndpoint, Listen, Router, Stage,
-};
+pub use app::{App, EndpointResult, HandlerReturn, HttpEndpoint, Listen, Router};
 pub use config::Config;
+pub use error::{BoxError, HandlerError, Stage};
 pub use event_loop::Server;
 pub use http::request::{HttpRequest, ParamKey};
 pub use http::response::HttpResponse;

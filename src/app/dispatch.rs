@@ -11,10 +11,11 @@ use ::http::Extensions;
 use smallvec::SmallVec;
 
 use super::compile::{Route, Table};
-use super::error::{ErrorHandler, HandlerError, Stage, report};
+use super::error::{ErrorHandler, report};
 use super::group::RouteKind;
-use super::handler::BoxError;
 use crate::config::Config;
+use crate::error::BoxError;
+use crate::error::{HandlerError, Stage};
 use crate::http::conn::Dispatch;
 use crate::http::head::Head;
 use crate::http::request::HttpRequest;

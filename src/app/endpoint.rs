@@ -5,7 +5,7 @@ use std::sync::Arc;
 use ::http::Method;
 
 use super::group::Router;
-use super::handler::BoxError;
+use crate::error::BoxError;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 

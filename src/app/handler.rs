@@ -1,14 +1,10 @@
 //! Handler types: what a route or middleware calls, and what it may return.
 
-use std::error::Error;
 use std::sync::Arc;
 
+use crate::error::BoxError;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
-
-/// The error a handler may return; it goes to the app's error handler (by default logged,
-/// and `500` when nothing was sent yet).
-pub type BoxError = Box<dyn Error + Send + Sync>;
 
 /// What a handler or middleware returns: `()` or `Result<(), E>` with `E: Into<BoxError>`.
 pub trait HandlerReturn {

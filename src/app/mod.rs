@@ -15,12 +15,12 @@ mod tls;
 use compile::{Chain, compile};
 pub(crate) use dispatch::Shared;
 pub use endpoint::{EndpointResult, HttpEndpoint};
-pub use error::{HandlerError, Stage};
 pub use group::Router;
-pub use handler::{BoxError, HandlerReturn};
+pub use handler::HandlerReturn;
 pub use listen::Listen;
 
 use crate::config::Config;
+use crate::error::HandlerError;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::net::sni::ServerNames;
