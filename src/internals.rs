@@ -14,6 +14,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use crate::app::{App, Shared};
 use crate::config::Config;
 use crate::http::{chunked, conn, errors::ProtoError, head};
+use crate::net::link::Detached;
 use crate::router::{Params, Priority, RouteTree};
 use crate::ws;
 
@@ -175,8 +176,10 @@ impl Driver {
     /// Feeds received bytes, appending whatever the connection writes to `out`. Returns how
     /// many bytes were consumed: the rest must be offered again, with more data after it.
     pub fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
+        let mut link = Detached;
         let mut io = conn::Io {
             out,
+            link: &mut link,
             date: DATE_LINE,
             config: &self.app.config,
             remote: self.remote,
@@ -198,7 +201,7 @@ impl Driver {
 
     /// True once the connection wants to close (after a flush, or at once).
     pub fn is_closing(&self) -> bool {
-        self.conn.closing() != conn::Closing::No
+        self.conn.next() != conn::Next::Serve
     }
 
     /// True between requests: nothing half-read, the last response complete.
@@ -399,6 +402,6 @@ impl WsConnection {
 
     /// Whether messages still flow both ways.
     pub fn is_open(&self) -> bool {
-        self.conn.closing() == ws::conn::Closing::Open
+        self.conn.close_state() == ws::conn::CloseState::Open
     }
 }

@@ -16,6 +16,7 @@ use super::group::RouteKind;
 use crate::config::Config;
 use crate::error::BoxError;
 use crate::error::{HandlerError, Stage};
+use crate::event_loop::Service;
 use crate::http::conn::Dispatch;
 use crate::http::head::Head;
 use crate::http::request::HttpRequest;
@@ -77,6 +78,24 @@ impl Dispatch for Shared {
     }
 }
 
+impl Service for Shared {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn report(&self, error: &HandlerError) {
+        match &self.on_error {
+            None => log::error!("{error}"),
+            Some(handler) => {
+                let outcome = catch_unwind(AssertUnwindSafe(|| handler(error, None, None)));
+                if outcome.is_err() {
+                    log::error!("error handler panicked (after: {error})");
+                }
+            }
+        }
+    }
+}
+
 impl Shared {
     /// The table serving `server_name` (a `Host` without its port, or a TLS SNI name): the
     /// first matching domain's, else the default one.
@@ -107,12 +126,12 @@ impl Shared {
     /// Runs one candidate route: middleware, handler, after hooks. Returns false when the
     /// route yielded (the search goes on), true when it took the request.
     fn run(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) -> bool {
-        let handler = match &route.kind {
-            RouteKind::Http(handler) => handler,
+        let (handler, handler_stage) = match &route.kind {
+            RouteKind::Http(handler) => (handler, Stage::Handler),
             RouteKind::Upgrade(_) if !req.is_websocket_upgrade() => {
                 return false;
             }
-            RouteKind::Upgrade(handler) => handler,
+            RouteKind::Upgrade(handler) => (handler, Stage::Upgrade),
         };
         let mut stage = Stage::Middleware;
         let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<bool, BoxError> {
@@ -125,7 +144,7 @@ impl Shared {
                     return Ok(true);
                 }
             }
-            stage = Stage::Handler;
+            stage = handler_stage;
             handler(res, req)?;
             Ok(!req.is_yielded())
         }));

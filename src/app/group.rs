@@ -159,7 +159,7 @@ impl Router {
         if !pattern.is_empty() {
             check_pattern(pattern);
         }
-        let handshake = crate::ws::upgrade::route_handler(Arc::new(behavior));
+        let handshake = crate::ws::behavior::route_handler(Arc::new(behavior));
         self.route(RouteDef {
             method: Some("GET".into()),
             pattern: pattern.into(),

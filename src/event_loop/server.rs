@@ -8,9 +8,9 @@ use std::thread::JoinHandle;
 
 use mio::Waker;
 
+use super::Service;
 use super::listener::Listener;
 use super::worker::Worker;
-use crate::app::Shared;
 use crate::net::sni::ServerNames;
 use crate::ws::Publisher;
 use crate::ws::pubsub::Hub;
@@ -32,9 +32,9 @@ pub struct Server {
 impl Server {
     /// Starts one loop per element of `loops`, each owning its listeners (the same
     /// addresses, in the same order, on every loop).
-    pub(crate) fn start(
+    pub(crate) fn start<S: Service>(
         loops: Vec<Vec<Listener>>,
-        shared: Arc<Shared>,
+        shared: Arc<S>,
         server_names: Option<ServerNames>,
         publisher: Publisher,
     ) -> io::Result<Server> {

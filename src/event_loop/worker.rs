@@ -1,10 +1,10 @@
-//! One event loop: a mio `Poll`, its own listener, a slab of connections, the cork buffer,
+//! One event loop: a mio `Poll`, its own listeners, a slab of connections, the cork buffer,
 //! the receive buffer, coarse timers and the `Date` cache. Nothing here is shared with other
-//! loops except the read-only app, the stop flag and the pub/sub hub. WebSocket sockets are
-//! driven from `worker/ws.rs`, publishes fanned out from `worker/fanout.rs`.
+//! loops except the read-only service, the stop flag and the pub/sub hub. Every protocol is
+//! driven through `proto.rs` by one read loop and one after-I/O step; publishes are fanned
+//! out from `worker/fanout.rs`.
 
 mod fanout;
-mod ws;
 
 use std::io;
 use std::sync::Arc;
@@ -14,13 +14,16 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
+use super::Service;
 use super::date::DateCache;
 use super::listener::Listener;
-use super::socket::{Proto, READ_PAUSE_BYTES, Socket, Timer};
-use crate::app::Shared;
-use crate::http::conn::{Closing, HttpConn, Io};
+use super::policy::{After, Facts, Fired, deadline};
+use super::proto::{Conn, Lent, Proto};
+use super::socket::{Armed, Socket, Timer};
+use crate::net::link::Link;
 use crate::net::tls::TlsStream;
 use crate::net::transport::Transport;
+use crate::net::wire::Wire;
 use crate::ws::pubsub::{Hub, LoopTopics, Published};
 
 const WAKER: Token = Token(usize::MAX - 2);
@@ -34,13 +37,11 @@ const RECV_BYTES: usize = 64 * 1024;
 const CORK_FLUSH_BYTES: usize = 256 * 1024;
 /// Cork capacity kept between events; a larger one is shrunk back, in bytes.
 const CORK_KEEP_BYTES: usize = 64 * 1024;
-/// Seconds we wait for a peer to close after our close (lingering close).
-const LINGER_SECS: u32 = 2;
 /// Seconds in-flight responses get after `Server::shutdown` before their sockets are closed.
 const SHUTDOWN_GRACE_SECS: u32 = 10;
 
-/// One per-core event loop.
-pub(crate) struct Worker {
+/// One per-core event loop, serving `S`'s routes.
+pub(crate) struct Worker<S> {
     poll: Poll,
     listeners: Vec<Listener>,
     sockets: Slab<Socket>,
@@ -48,7 +49,7 @@ pub(crate) struct Worker {
     recv: Box<[u8]>,
     /// Ciphertext read buffer for TLS connections (empty when the loop has no TLS listener).
     tls_recv: Box<[u8]>,
-    app: Arc<Shared>,
+    service: Arc<S>,
     date: DateCache,
     stop: Arc<AtomicBool>,
     stopping_since: Option<u32>,
@@ -67,14 +68,42 @@ pub(crate) struct Worker {
     dirty: Vec<usize>,
 }
 
-impl Worker {
+/// Lends the loop's shared parts and socket `$key`'s parts to a protocol call:
+/// `with_socket!(self, key, |proto, conn, lent, socket_rest| ...)`.
+macro_rules! lend {
+    ($self:ident, $key:expr, |$socket:ident, $conn:ident, $lent:ident| $body:expr) => {{
+        let key = $key;
+        match $self.sockets.get_mut(key) {
+            None => None,
+            Some($socket) => {
+                let mut $lent = Lent {
+                    cork: &mut $self.cork,
+                    date: $self.date.line(),
+                    service: &*$self.service,
+                    topics: &mut $self.topics,
+                    hub: &$self.hub,
+                    at: $self.at,
+                    stopping: $self.stopping_since.is_some(),
+                };
+                let $conn = Conn {
+                    wire: &mut $socket.wire,
+                    key,
+                    remote: $socket.remote,
+                };
+                Some($body)
+            }
+        }
+    }};
+}
+
+impl<S: Service> Worker<S> {
     /// Builds a loop around its `listeners`; returns it with the waker that interrupts its
     /// poll.
     pub(crate) fn new(
         mut listeners: Vec<Listener>,
-        app: Arc<Shared>,
+        service: Arc<S>,
         stop: Arc<AtomicBool>,
-    ) -> io::Result<(Worker, Arc<Waker>)> {
+    ) -> io::Result<(Worker<S>, Arc<Waker>)> {
         if listeners.len() > MAX_LISTENERS {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -99,7 +128,7 @@ impl Worker {
             cork: Vec::with_capacity(CORK_KEEP_BYTES),
             recv: vec![0; RECV_BYTES].into_boxed_slice(),
             tls_recv,
-            app,
+            service,
             date: DateCache::new(),
             stop,
             stopping_since: None,
@@ -187,7 +216,7 @@ impl Worker {
                         log::warn!("register failed: {e}");
                         continue;
                     }
-                    let config = &self.app.config;
+                    let config = self.service.config();
                     let (transport, timer, timeout) = match &listener.tls {
                         None => (Transport::Tcp(stream), Timer::Idle, config.idle_timeout),
                         Some(tls) => match TlsStream::new(stream, Arc::clone(tls)) {
@@ -203,10 +232,11 @@ impl Worker {
                             }
                         },
                     };
-                    let mut socket = Socket::new(transport, remote);
-                    socket.timer = timer;
-                    socket.deadline = deadline(self.now, timeout);
-                    entry.insert(socket);
+                    let armed = Armed {
+                        timer,
+                        deadline: deadline(self.now, timeout),
+                    };
+                    entry.insert(Socket::new(Wire::new(transport), remote, armed));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -219,49 +249,57 @@ impl Worker {
         }
     }
 
-    /// Reads until `WouldBlock` (mio's contract), feeding the protocol, then flushes once.
-    /// `read_closed`: the event announced the peer's FIN, so read until it shows.
-    fn on_readable(&mut self, key: usize, read_closed: bool) {
+    /// Reads until `WouldBlock` (mio's contract) while the protocol wants input, feeding it,
+    /// then takes the one after-I/O step. `read_all`: do not stop at a short read (the peer's
+    /// FIN was announced, or the caller cannot tell whether the kernel buffer was drained).
+    fn on_readable(&mut self, key: usize, read_all: bool) {
         let Some(socket) = self.sockets.get_mut(key) else {
             return;
         };
-        if socket.timer == Timer::Linger {
-            if socket.discard_input(&mut self.recv) {
+        if socket.armed.timer == Timer::Linger {
+            if socket.wire.discard_input(&mut self.recv) {
                 self.close(key);
             }
             return;
         }
-        if matches!(socket.proto, Proto::Ws(_)) {
-            self.on_ws_readable(key, read_closed);
-            return;
+        let mut received = false;
+        if !socket.stash.is_empty() && socket.proto.wants_input(&socket.wire) {
+            // Input kept from before: what followed a protocol switch, or a paused read.
+            self.feed(key, 0);
+            received = true;
         }
-        // Lent to the protocol while the transport reads; given back below.
-        let server_name = socket.transport.take_server_name();
-        let mut io = Io {
-            out: &mut self.cork,
-            date: self.date.line(),
-            config: &self.app.config,
-            remote: socket.remote,
-            shutting_down: self.stopping_since.is_some(),
-            server_name: server_name.as_deref(),
-        };
         let mut failed = false;
-        while http_closing(socket) == Closing::No && socket.backpressure.len() < READ_PAUSE_BYTES {
-            match socket.transport.read(&mut self.recv, &mut self.tls_recv) {
+        loop {
+            let Some(socket) = self.sockets.get_mut(key) else {
+                return;
+            };
+            if !socket.proto.wants_input(&socket.wire) {
+                break;
+            }
+            match socket
+                .wire
+                .transport
+                .read(&mut self.recv, &mut self.tls_recv)
+            {
                 Ok(0) => {
                     socket.peer_closed = true;
                     break;
                 }
                 Ok(n) => {
-                    feed(socket, &self.recv[..n], &mut io, &self.app);
-                    if io.out.len() >= CORK_FLUSH_BYTES && socket.flush(io.out).is_err() {
+                    received = true;
+                    // A short read drained the kernel buffer: anything arriving later raises
+                    // a new edge, so the extra read that would return WouldBlock is saved
+                    // (as tokio does).
+                    let drained = socket.wire.transport.drained(n, self.recv.len());
+                    self.feed(key, n);
+                    if self.cork.len() >= CORK_FLUSH_BYTES
+                        && let Some(socket) = self.sockets.get_mut(key)
+                        && socket.wire.flush(&mut self.cork).is_err()
+                    {
                         failed = true;
                         break;
                     }
-                    // A short read drained the kernel buffer: anything arriving later raises a
-                    // new edge, so the extra read that would return WouldBlock is saved (as
-                    // tokio does).
-                    if socket.transport.drained(n, self.recv.len()) && !read_closed {
+                    if drained && !read_all {
                         break;
                     }
                 }
@@ -273,124 +311,145 @@ impl Worker {
                 }
             }
         }
-        socket.transport.give_back_server_name(server_name);
         if failed {
             self.cork.clear();
             self.close(key);
-        } else if http_closing(socket) == Closing::Upgrade {
-            self.upgrade(key);
         } else {
-            self.after_io(key);
+            self.after_io(key, received);
         }
     }
 
-    /// Drains the backpressure buffer; resumes reading if it had been paused by it.
+    /// Feeds the stash and `recv[..n]` to the socket's protocol; keeps what it does not use.
+    fn feed(&mut self, key: usize, n: usize) {
+        let recv = &mut self.recv[..n];
+        lend!(self, key, |socket, conn, lent| {
+            let stash = &mut socket.stash;
+            if stash.is_empty() {
+                let used = socket.proto.feed(recv, conn, &mut lent);
+                stash.extend_from_slice(&recv[used..]);
+            } else {
+                stash.extend_from_slice(recv);
+                let used = socket.proto.feed(stash, conn, &mut lent);
+                stash.drain(..used);
+                if stash.is_empty() {
+                    *stash = Vec::new();
+                }
+            }
+        });
+    }
+
+    /// Drains the backpressure buffer; tells the protocol; resumes reading if it had paused.
     fn on_writable(&mut self, key: usize) {
         let Some(socket) = self.sockets.get_mut(key) else {
             return;
         };
-        if socket.backpressure.is_empty() {
+        let before = socket.wire.refused();
+        if before == 0 {
             return;
         }
-        let before = socket.backpressure.len();
-        let was_paused = before >= READ_PAUSE_BYTES;
-        if socket.drain_backpressure().is_err() {
+        let was_paused = before >= socket.proto.read_pause();
+        if socket.wire.drain().is_err() {
             self.close(key);
             return;
         }
-        if matches!(socket.proto, Proto::Ws(_)) {
-            self.on_ws_writable(key, before);
-            return;
-        }
-        if was_paused && socket.backpressure.len() < READ_PAUSE_BYTES {
+        lend!(self, key, |socket, conn, lent| socket
+            .proto
+            .writable(conn, &mut lent));
+        let resume = self
+            .sockets
+            .get(key)
+            .is_some_and(|socket| was_paused && socket.wire.refused() < socket.proto.read_pause());
+        if resume {
             // Edge-triggered: bytes may be waiting that no new event will announce.
-            self.on_readable(key, false);
+            self.on_readable(key, true);
         } else {
-            self.after_io(key);
+            self.after_io(key, false);
         }
     }
 
-    /// Flushes the cork, then closes or re-arms the socket's timer as its state requires.
-    fn after_io(&mut self, key: usize) {
+    /// The one step after I/O: flush the cork, then ask the protocol what comes next (keep
+    /// with a timer, linger, close, or switch protocol) and do it. `received`: bytes arrived.
+    fn after_io(&mut self, key: usize, received: bool) {
         let Some(socket) = self.sockets.get_mut(key) else {
             return;
         };
-        if matches!(socket.proto, Proto::Ws(_)) {
-            self.ws_after_io(key, false);
-            return;
+        if matches!(&socket.proto, Proto::Http(http) if http.next() == crate::http::conn::Next::Switch)
+        {
+            // The `101` and what `open` sends leave in one write.
+            return self.switch(key);
         }
-        if socket.flush(&mut self.cork).is_err() {
+        if socket.wire.flush(&mut self.cork).is_err() {
             self.close(key);
             return;
         }
         if self.cork.capacity() > CORK_KEEP_BYTES * 4 {
             self.cork.shrink_to(CORK_KEEP_BYTES);
         }
-        let Proto::Http(http) = &socket.proto else {
-            return;
+        let facts = Facts {
+            drained: socket.wire.is_drained(),
+            peer_closed: socket.peer_closed,
+            handshaking: socket.wire.transport.is_handshaking(),
+            stopping: self.stopping_since.is_some(),
+            received,
         };
-        let (closing, http_idle, in_body) = (http.closing(), http.is_idle(), http.in_body());
-        let idle = http_idle && socket.stash.is_empty();
-        // A peer that shut down its side gets what is already written, then the socket goes.
-        if closing == Closing::Abort
-            || socket.peer_closed && socket.backpressure.is_empty()
-            || idle && self.stopping_since.is_some()
+        let config = self.service.config();
+        let stash_empty = socket.stash.is_empty();
+        match socket
+            .proto
+            .after(facts, socket.armed, self.now, stash_empty, config)
         {
-            self.close(key);
-            return;
-        }
-        if socket.peer_closed {
-            socket.timer = Timer::Linger;
-            socket.deadline = deadline(self.now, self.app.config.idle_timeout);
-            return;
-        }
-        if closing == Closing::AfterFlush {
-            if socket.backpressure.is_empty() {
-                // Half-close, then wait for the peer: closing with unread input would reset
-                // the connection and could destroy the response we just sent.
-                socket.transport.shutdown_write();
-                socket.timer = Timer::Linger;
-                socket.deadline = self.now + LINGER_SECS;
-                if socket.discard_input(&mut self.recv) {
+            After::Keep(armed) => socket.armed = armed,
+            After::Close => self.close(key),
+            After::Linger(deadline) => {
+                if socket.armed.timer != Timer::Linger {
+                    socket.wire.transport.shutdown_write();
+                    socket.armed = Armed {
+                        timer: Timer::Linger,
+                        deadline,
+                    };
+                }
+                if socket.wire.discard_input(&mut self.recv) {
                     self.close(key);
                 }
             }
-            return;
+            After::Switch => self.switch(key),
         }
-        if socket.transport.is_handshaking() {
-            // The deadline set at accept stands: a dribbled handshake cannot extend it.
-            return;
-        }
-        let config = &self.app.config;
-        let (timer, deadline) = if idle || in_body {
-            (Timer::Idle, deadline(self.now, config.idle_timeout))
-        } else if http_idle {
-            // Part of a head has arrived: the clock started at its first byte.
-            if socket.timer == Timer::HeadRead {
-                (Timer::HeadRead, socket.deadline)
-            } else {
-                (
-                    Timer::HeadRead,
-                    deadline(self.now, config.header_read_timeout),
-                )
+    }
+
+    /// The HTTP side accepted a protocol switch: the socket becomes a WebSocket, `open`
+    /// runs, and bytes after the handshake are read as frames.
+    fn switch(&mut self, key: usize) {
+        let now = self.now;
+        match lend!(self, key, |socket, conn, lent| socket
+            .proto
+            .switch(conn, &mut lent, now))
+        {
+            Some(Some(armed)) => {
+                if let Some(socket) = self.sockets.get_mut(key) {
+                    socket.armed = armed;
+                }
+                // The HTTP side stopped reading at the switch: read on until `WouldBlock`.
+                self.on_readable(key, true);
             }
-        } else {
-            (Timer::Off, u32::MAX)
-        };
-        socket.timer = timer;
-        socket.deadline = deadline;
-    }
-
-    /// Deregisters and drops a socket (closing it). A WebSocket's `close` callback runs
-    /// first if it has not yet.
-    fn close(&mut self, key: usize) {
-        self.ws_closed(key);
-        if let Some(mut socket) = self.sockets.try_remove(key) {
-            let _ = self.poll.registry().deregister(socket.transport.tcp());
+            Some(None) => {
+                self.cork.clear();
+                self.close(key);
+            }
+            None => {}
         }
     }
 
-    /// Once a second: refresh `Date`, close sockets whose timer fired.
+    /// Deregisters and drops a socket (closing it), after telling its protocol.
+    fn close(&mut self, key: usize) {
+        lend!(self, key, |socket, conn, lent| socket
+            .proto
+            .closed(conn, &mut lent));
+        if let Some(mut socket) = self.sockets.try_remove(key) {
+            let _ = self.poll.registry().deregister(socket.wire.transport.tcp());
+        }
+    }
+
+    /// Once a second: refresh `Date`, fire the timers that are due.
     fn tick(&mut self) {
         self.date.refresh();
         let now = self.now;
@@ -399,7 +458,7 @@ impl Worker {
             .is_some_and(|since| now >= since + SHUTDOWN_GRACE_SECS);
         self.expired.clear();
         for (key, socket) in &self.sockets {
-            if grace_over || socket.timer != Timer::Off && socket.deadline <= now {
+            if grace_over || socket.armed.timer != Timer::Off && socket.armed.deadline <= now {
                 self.expired.push(key);
             }
         }
@@ -413,17 +472,22 @@ impl Worker {
         }
     }
 
-    /// A socket's timer fired: WebSockets may ping or end gracefully; others close.
+    /// A socket's timer fired: the protocol says whether it closes, pings or ends.
     fn on_timeout(&mut self, key: usize) {
-        match self.sockets.get(key).map(|s| (&s.proto, s.timer)) {
-            Some((Proto::Ws(_), Timer::Idle)) => self.on_ws_timeout(key),
-            Some(_) => self.close(key),
+        let now = self.now;
+        let fired = lend!(self, key, |socket, conn, lent| {
+            let armed = socket.armed;
+            socket.proto.timer_fired(armed, now, conn, &mut lent)
+        });
+        match fired {
+            Some(Fired::Close) => self.close(key),
+            Some(Fired::End(_) | Fired::Ping | Fired::Rearm) => self.after_io(key, false),
             None => {}
         }
     }
 
-    /// The server asked us to stop: no more accepts, idle sockets close now, busy ones after
-    /// their current response.
+    /// The server asked us to stop: no more accepts, idle connections close now, busy ones
+    /// after their current response, WebSockets get a close frame with 1001.
     fn on_wake(&mut self) {
         if !self.stop.load(Ordering::Acquire) || self.stopping_since.is_some() {
             return;
@@ -432,70 +496,19 @@ impl Worker {
         for mut listener in self.listeners.drain(..) {
             let _ = self.poll.registry().deregister(&mut listener.socket);
         }
-        let idle: Vec<usize> = self
-            .sockets
-            .iter()
-            .filter(|(_, s)| {
-                let http_idle = matches!(&s.proto, Proto::Http(h) if h.is_idle());
-                s.timer == Timer::Linger
-                    || http_idle && s.stash.is_empty() && s.backpressure.is_empty()
-            })
-            .map(|(key, _)| key)
-            .collect();
-        for key in idle {
-            self.close(key);
-        }
-        self.end_all_ws();
-    }
-}
-
-/// The loop second by which `timeout` has surely passed (the clock is coarse, so round up).
-fn deadline(now: u32, timeout: Duration) -> u32 {
-    let secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
-    now.saturating_add(u32::try_from(secs).unwrap_or(u32::MAX))
-        .saturating_add(1)
-}
-
-/// The HTTP connection's closing state (a WebSocket is never read as HTTP: `Abort`).
-fn http_closing(socket: &Socket) -> Closing {
-    match &socket.proto {
-        Proto::Http(http) => http.closing(),
-        Proto::Ws(_) => Closing::Abort,
-    }
-}
-
-/// Offers received bytes to the protocol; keeps what it does not consume in the stash.
-fn feed(socket: &mut Socket, input: &[u8], io: &mut Io<'_>, app: &Shared) {
-    let Socket {
-        proto: Proto::Http(http),
-        stash,
-        ..
-    } = socket
-    else {
-        return;
-    };
-    feed_http(http, stash, input, io, app);
-}
-
-/// [`feed`] on the socket's parts.
-fn feed_http(
-    http: &mut HttpConn,
-    stash: &mut Vec<u8>,
-    input: &[u8],
-    io: &mut Io<'_>,
-    app: &Shared,
-) {
-    if stash.is_empty() {
-        let used = http.process(input, io, app);
-        if used < input.len() {
-            stash.extend_from_slice(&input[used..]);
-        }
-    } else {
-        stash.extend_from_slice(input);
-        let used = http.process(stash, io, app);
-        stash.drain(..used);
-        if stash.is_empty() {
-            *stash = Vec::new();
+        let keys: Vec<usize> = self.sockets.iter().map(|(key, _)| key).collect();
+        for key in keys {
+            let idle = lend!(self, key, |socket, conn, lent| {
+                let lingering = socket.armed.timer == Timer::Linger;
+                let quiet = socket.stash.is_empty() && conn.wire.refused() == 0;
+                let idle_http = socket.proto.going_away(conn, &mut lent) && quiet;
+                lingering || idle_http
+            });
+            match idle {
+                Some(true) => self.close(key),
+                Some(false) => self.after_io(key, false),
+                None => {}
+            }
         }
     }
 }

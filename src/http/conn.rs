@@ -11,9 +11,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use super::chunked::ChunkedDecoder;
 use super::errors::ProtoError;
 use super::head::{BodyFraming, Head, parse_head};
-use super::response::{HttpResponse, Phase, ResponseState};
+use super::response::{Exchange, HttpResponse, Phase, ProtocolSwitch, ResponseState};
 use crate::config::Config;
-use crate::ws::PendingUpgrade;
+use crate::net::link::Link;
 
 /// Most header fields parsed into stack slots; `Config::max_header_fields` may only lower it.
 const MAX_FIELDS: usize = 128;
@@ -40,6 +40,8 @@ pub(crate) trait Dispatch {
 pub(crate) struct Io<'a> {
     /// The loop's cork buffer.
     pub out: &'a mut Vec<u8>,
+    /// The socket's write side, for `HttpResponse::write` to flush through and report on.
+    pub link: &'a mut dyn Link,
     /// The cached `Date: ...\r\n` line.
     pub date: &'a [u8],
     /// Limits.
@@ -65,18 +67,18 @@ enum Reading {
     Closed,
 }
 
-/// How the connection should end, once asked.
+/// What the connection wants after a `process` call: the loop asks, then acts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Closing {
+pub(crate) enum Next {
     /// Keep serving.
-    No,
+    Serve,
     /// Send what is buffered, then close (after a protocol error or `Connection: close`).
-    AfterFlush,
+    CloseAfterFlush,
     /// Close at once (`res.close()`).
     Abort,
-    /// The handler accepted a WebSocket upgrade: the loop takes it with
-    /// [`HttpConn::take_upgrade`] and hands the rest of the input to the WebSocket.
-    Upgrade,
+    /// A handler accepted a protocol switch: the loop takes it with
+    /// [`HttpConn::take_switch`] and hands the rest of the input to the new protocol.
+    Switch,
 }
 
 /// One HTTP/1.1 connection's protocol state. Small, and owns no buffer.
@@ -102,16 +104,13 @@ impl HttpConn {
         }
     }
 
-    /// Whether the connection wants to close, and how.
-    pub(crate) fn closing(&self) -> Closing {
-        if self.response.abort {
-            Closing::Abort
-        } else if self.response.upgrade.is_some() {
-            Closing::Upgrade
-        } else if matches!(self.reading, Reading::Closed) && self.response.is_ended() {
-            Closing::AfterFlush
-        } else {
-            Closing::No
+    /// What the connection wants next.
+    pub(crate) fn next(&self) -> Next {
+        match self.response.phase {
+            Phase::Aborted => Next::Abort,
+            Phase::Switched(_) => Next::Switch,
+            Phase::Ended if matches!(self.reading, Reading::Closed) => Next::CloseAfterFlush,
+            _ => Next::Serve,
         }
     }
 
@@ -120,9 +119,19 @@ impl HttpConn {
         matches!(self.reading, Reading::Head) && self.response.is_ended()
     }
 
-    /// The WebSocket upgrade accepted by the last request's handler, if any.
-    pub(crate) fn take_upgrade(&mut self) -> Option<PendingUpgrade> {
-        self.response.upgrade.take()
+    /// The protocol switch accepted by the last request's handler, if any; the connection
+    /// is done with HTTP afterwards.
+    pub(crate) fn take_switch(&mut self) -> Option<ProtocolSwitch> {
+        match std::mem::replace(&mut self.response.phase, Phase::Ended) {
+            Phase::Switched(switch) => {
+                self.reading = Reading::Closed;
+                Some(switch)
+            }
+            other => {
+                self.response.phase = other;
+                None
+            }
+        }
     }
 
     /// True while a request body is being read.
@@ -135,12 +144,11 @@ impl HttpConn {
     pub(crate) fn process(&mut self, input: &[u8], io: &mut Io<'_>, app: &impl Dispatch) -> usize {
         let mut pos = 0;
         loop {
-            if self.response.abort {
-                return input.len();
-            }
-            if self.response.upgrade.is_some() {
-                // What follows the upgrade request belongs to the WebSocket.
-                return pos;
+            match self.response.phase {
+                Phase::Aborted => return input.len(),
+                // What follows the upgrade request belongs to the new protocol.
+                Phase::Switched(_) => return pos,
+                _ => {}
             }
             match &mut self.reading {
                 Reading::Closed => return input.len(),
@@ -226,17 +234,13 @@ impl HttpConn {
             return Err(ProtoError::ContentTooLarge);
         }
         let has_body = head.framing != BodyFraming::None;
-        self.response = ResponseState {
-            phase: Phase::Fresh,
-            is_head: head.method == "HEAD",
-            close_after: !head.keep_alive || io.shutting_down,
-            http10: head.minor_version == 0,
-            expect_continue: head.expect_continue && has_body,
-            body_pending: has_body,
-            abort: false,
-            on_data: None,
-            upgrade: None,
-        };
+        let exchange = Exchange::default()
+            .with(Exchange::HEAD, head.method == "HEAD")
+            .with(Exchange::CLOSE_AFTER, !head.keep_alive || io.shutting_down)
+            .with(Exchange::HTTP10, head.minor_version == 0)
+            .with(Exchange::EXPECT_CONTINUE, head.expect_continue && has_body)
+            .with(Exchange::BODY_PENDING, has_body);
+        self.response = ResponseState::for_request(exchange);
         self.body_read = 0;
         self.reading = match head.framing {
             BodyFraming::None => Reading::Head,
@@ -245,12 +249,12 @@ impl HttpConn {
         };
         let len = head.len;
         {
-            let mut res = HttpResponse::new(&mut self.response, io.out, io.date);
+            let mut res = HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date);
             app.dispatch(&head, io.remote, io.server_name, &mut res);
         }
         if !has_body {
             self.finish_request(io, app);
-        } else if self.response.is_ended() && self.response.close_after {
+        } else if self.response.is_ended() && self.response.exchange.has(Exchange::CLOSE_AFTER) {
             // Answered before the body and closing anyway (e.g. an unread `Expect:
             // 100-continue` body): stop reading; the lingering close discards the rest.
             self.response.on_data = None;
@@ -262,12 +266,12 @@ impl HttpConn {
     /// Hands body bytes to the handler's `on_data`, if any; otherwise they are dropped.
     fn deliver(&mut self, chunk: &[u8], last: bool, io: &mut Io<'_>, app: &impl Dispatch) {
         if last {
-            self.response.body_pending = false;
+            self.response.exchange.set(Exchange::BODY_PENDING, false);
         }
         let Some(mut on_data) = self.response.on_data.take() else {
             return;
         };
-        let mut res = HttpResponse::new(&mut self.response, io.out, io.date);
+        let mut res = HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date);
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| on_data(&mut res, chunk, last))) {
             app.panicked(&mut res, panic.as_ref());
             return;
@@ -283,16 +287,16 @@ impl HttpConn {
             // A request without a body still tells `on_data` it is complete.
             self.deliver(&[], true, io, app);
         }
-        self.response.body_pending = false;
+        self.response.exchange.set(Exchange::BODY_PENDING, false);
         self.response.on_data = None;
         if !self.response.is_ended() {
-            let mut res = HttpResponse::new(&mut self.response, io.out, io.date);
+            let mut res = HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date);
             app.unanswered(&mut res);
             if !res.has_responded() {
                 res.close();
             }
         }
-        self.reading = if self.response.close_after {
+        self.reading = if self.response.exchange.has(Exchange::CLOSE_AFTER) {
             Reading::Closed
         } else {
             Reading::Head
@@ -307,7 +311,7 @@ impl HttpConn {
         // answered request gets no second, unsolicited response.
         let answer = match self.reading {
             Reading::Head => true,
-            _ => self.response.phase == Phase::Fresh,
+            _ => self.response.is_fresh(),
         };
         if answer {
             io.out.extend_from_slice(error.response());

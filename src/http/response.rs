@@ -1,13 +1,25 @@
 //! The response writer handed to handlers (uWebSockets' `HttpResponse`): it writes straight
 //! into the loop's cork buffer, so everything one readable event produces leaves in one write.
 
-use crate::ws::PendingUpgrade;
+use std::any::Any;
+
+use crate::net::link::Link;
+
+/// Cork size past which a streamed body is written out before the callback returns, in bytes
+/// (as WebSocket sends do; uWebSockets uncorks when its 16 KiB cork buffer fills).
+const CORK_WRITE_BYTES: usize = 64 * 1024;
 
 /// Callback streaming the request body: `(response, chunk, is_last)`.
 pub(crate) type OnData = Box<dyn FnMut(&mut HttpResponse<'_>, &[u8], bool) + Send>;
 
-/// Where the response being written stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A protocol switch accepted by a handler (RFC 9110 section 7.8), opaque to HTTP: the loop
+/// that takes it knows what it holds (a WebSocket's route and user data).
+pub(crate) type ProtocolSwitch = Box<dyn Any + Send>;
+
+/// Where the response being written stands. Each exchange ends in exactly one of the last
+/// three phases; a deferred answer (answering later, from another thread) will be one more
+/// phase between `Fresh` and those.
+#[derive(Debug)]
 pub(crate) enum Phase {
     /// Nothing written yet.
     Fresh,
@@ -19,26 +31,56 @@ pub(crate) enum Phase {
     UntilClose,
     /// The response is complete.
     Ended,
+    /// The user asked for the connection to be closed at once (`res.close()`).
+    Aborted,
+    /// A `101 Switching Protocols` was written; the connection changes protocol once the
+    /// request is processed.
+    Switched(ProtocolSwitch),
+}
+
+/// Facts about the request being answered, and whether the connection persists after it: a
+/// documented set of independent flags (one byte).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Exchange(u8);
+
+impl Exchange {
+    /// HEAD request: write fields, suppress the body (RFC 9110 section 9.3.2).
+    pub(crate) const HEAD: Exchange = Exchange(1);
+    /// The request was HTTP/1.0.
+    pub(crate) const HTTP10: Exchange = Exchange(1 << 1);
+    /// The client waits for `100 Continue` before sending its body (RFC 9110 section 10.1.1).
+    pub(crate) const EXPECT_CONTINUE: Exchange = Exchange(1 << 2);
+    /// The request body has not been fully received yet.
+    pub(crate) const BODY_PENDING: Exchange = Exchange(1 << 3);
+    /// The connection closes after this response (RFC 9112 section 9.6).
+    pub(crate) const CLOSE_AFTER: Exchange = Exchange(1 << 4);
+
+    /// Whether every flag of `flag` is set.
+    pub(crate) fn has(self, flag: Exchange) -> bool {
+        self.0 & flag.0 == flag.0
+    }
+
+    /// Sets or clears `flag`.
+    pub(crate) fn set(&mut self, flag: Exchange, on: bool) {
+        if on {
+            self.0 |= flag.0;
+        } else {
+            self.0 &= !flag.0;
+        }
+    }
+
+    /// These flags with `flag` set when `on`.
+    pub(crate) fn with(mut self, flag: Exchange, on: bool) -> Exchange {
+        self.set(flag, on);
+        self
+    }
 }
 
 /// Plain per-request response state, kept in the connection (uWS `HttpResponseData`).
 pub(crate) struct ResponseState {
     pub(crate) phase: Phase,
-    /// HEAD request: write fields, suppress the body (RFC 9110 section 9.3.2).
-    pub(crate) is_head: bool,
-    /// The connection closes after this response.
-    pub(crate) close_after: bool,
-    /// The request was HTTP/1.0.
-    pub(crate) http10: bool,
-    /// The client waits for `100 Continue` before sending its body.
-    pub(crate) expect_continue: bool,
-    /// The request body has not been fully received yet.
-    pub(crate) body_pending: bool,
-    /// The user asked for the connection to be closed at once.
-    pub(crate) abort: bool,
+    pub(crate) exchange: Exchange,
     pub(crate) on_data: Option<OnData>,
-    /// A WebSocket upgrade accepted by the handler, for the loop to carry out.
-    pub(crate) upgrade: Option<PendingUpgrade>,
 }
 
 impl ResponseState {
@@ -46,20 +88,40 @@ impl ResponseState {
     pub(crate) const fn new() -> Self {
         ResponseState {
             phase: Phase::Ended,
-            is_head: false,
-            close_after: false,
-            http10: false,
-            expect_continue: false,
-            body_pending: false,
-            abort: false,
+            exchange: Exchange(0),
             on_data: None,
-            upgrade: None,
         }
     }
 
-    /// Whether the current response has been completed.
+    /// State for a request just parsed, described by `exchange`.
+    pub(crate) fn for_request(exchange: Exchange) -> Self {
+        ResponseState {
+            phase: Phase::Fresh,
+            exchange,
+            on_data: None,
+        }
+    }
+
+    /// Whether the current response is complete (ended, aborted or switched).
     pub(crate) fn is_ended(&self) -> bool {
-        self.phase == Phase::Ended
+        matches!(
+            self.phase,
+            Phase::Ended | Phase::Aborted | Phase::Switched(_)
+        )
+    }
+
+    /// Whether nothing of the response is written yet.
+    pub(crate) fn is_fresh(&self) -> bool {
+        matches!(self.phase, Phase::Fresh)
+    }
+
+    /// Whether the status line is written and the header section still open.
+    fn in_fields(&self) -> bool {
+        matches!(self.phase, Phase::Fields)
+    }
+
+    fn is(&self, flag: Exchange) -> bool {
+        self.exchange.has(flag)
     }
 }
 
@@ -73,19 +135,32 @@ impl ResponseState {
 /// stream.
 pub struct HttpResponse<'a> {
     state: &'a mut ResponseState,
+    /// The loop's cork (tier 1 of DESIGN.md's writing).
     out: &'a mut Vec<u8>,
+    /// The socket's write side: what the kernel has not taken, and a flush of `out`.
+    link: &'a mut dyn Link,
     date: &'a [u8],
 }
 
 impl<'a> HttpResponse<'a> {
-    pub(crate) fn new(state: &'a mut ResponseState, out: &'a mut Vec<u8>, date: &'a [u8]) -> Self {
-        HttpResponse { state, out, date }
+    pub(crate) fn new(
+        state: &'a mut ResponseState,
+        out: &'a mut Vec<u8>,
+        link: &'a mut dyn Link,
+        date: &'a [u8],
+    ) -> Self {
+        HttpResponse {
+            state,
+            out,
+            link,
+            date,
+        }
     }
 
     /// Writes the status line, e.g. `res.write_status("404 Not Found")` (code and reason
     /// phrase, RFC 9112 section 4). Ignored once a status was written.
     pub fn write_status(&mut self, status: &str) -> &mut Self {
-        if self.state.phase == Phase::Fresh {
+        if self.state.is_fresh() {
             self.out.extend_from_slice(b"HTTP/1.1 ");
             self.out.extend_from_slice(status.as_bytes());
             self.out.extend_from_slice(b"\r\n");
@@ -100,10 +175,10 @@ impl<'a> HttpResponse<'a> {
     /// body has started.
     pub fn write_header(&mut self, name: &str, value: &str) -> &mut Self {
         self.write_status("200 OK");
-        if self.state.phase == Phase::Fields {
+        if self.state.in_fields() {
             if name.eq_ignore_ascii_case("connection") && value.eq_ignore_ascii_case("close") {
                 // Written once, by `finish_fields`.
-                self.state.close_after = true;
+                self.state.exchange.set(Exchange::CLOSE_AFTER, true);
                 return self;
             }
             let out = &mut *self.out;
@@ -117,14 +192,17 @@ impl<'a> HttpResponse<'a> {
 
     /// Writes a part of the body, switching the response to `Transfer-Encoding: chunked`
     /// (RFC 9112 section 7.1; an HTTP/1.0 client gets the raw bytes and the connection closes at
-    /// the end). Returns `true`: the bytes are queued (backpressure reporting comes with
-    /// `try_end`/`on_writable`).
+    /// the end). The bytes are corked; past 64 KiB corked they are written out at once.
+    ///
+    /// Returns `true` while the kernel has taken everything written so far (uWebSockets'
+    /// `write`), `false` when bytes wait in the socket's backpressure buffer because the
+    /// client reads slower than we write, or the connection was lost.
     pub fn write(&mut self, chunk: impl AsRef<[u8]>) -> bool {
         let chunk = chunk.as_ref();
         if matches!(self.state.phase, Phase::Fresh | Phase::Fields) {
             self.write_status("200 OK");
-            if self.state.http10 {
-                self.state.close_after = true;
+            if self.state.is(Exchange::HTTP10) {
+                self.state.exchange.set(Exchange::CLOSE_AFTER, true);
                 self.finish_fields(None);
                 self.state.phase = Phase::UntilClose;
             } else {
@@ -134,8 +212,8 @@ impl<'a> HttpResponse<'a> {
                 self.state.phase = Phase::Chunked;
             }
         }
-        if chunk.is_empty() || self.state.is_head {
-            return true;
+        if chunk.is_empty() || self.state.is(Exchange::HEAD) {
+            return self.link.buffered() == 0;
         }
         match self.state.phase {
             Phase::Chunked => {
@@ -145,9 +223,15 @@ impl<'a> HttpResponse<'a> {
                 self.out.extend_from_slice(b"\r\n");
             }
             Phase::UntilClose => self.out.extend_from_slice(chunk),
-            _ => {}
+            _ => return false,
         }
-        true
+        if self.out.len() >= CORK_WRITE_BYTES && self.link.flush(self.out).is_err() {
+            // The connection is lost: nothing more can be sent on it.
+            self.out.clear();
+            self.state.phase = Phase::Aborted;
+            return false;
+        }
+        self.link.buffered() == 0
     }
 
     /// Ends the response with `body` as its last part. Without a prior [`write`](Self::write)
@@ -159,20 +243,20 @@ impl<'a> HttpResponse<'a> {
             Phase::Fresh | Phase::Fields => {
                 self.write_status("200 OK");
                 self.finish_fields(Some(body.len()));
-                if !self.state.is_head {
+                if !self.state.is(Exchange::HEAD) {
                     self.out.extend_from_slice(body);
                 }
             }
             Phase::Chunked => {
                 self.write(body);
-                if !self.state.is_head {
+                if !self.state.is(Exchange::HEAD) {
                     self.out.extend_from_slice(b"0\r\n\r\n");
                 }
             }
             Phase::UntilClose => {
                 self.write(body);
             }
-            Phase::Ended => return,
+            Phase::Ended | Phase::Aborted | Phase::Switched(_) => return,
         }
         self.state.phase = Phase::Ended;
     }
@@ -189,9 +273,8 @@ impl<'a> HttpResponse<'a> {
 
     /// Closes the connection at once, dropping anything not yet sent (uWebSockets' `close`).
     pub fn close(&mut self) {
-        self.state.abort = true;
-        self.state.close_after = true;
-        self.state.phase = Phase::Ended;
+        self.state.exchange.set(Exchange::CLOSE_AFTER, true);
+        self.state.phase = Phase::Aborted;
     }
 
     /// Streams the request body: `handler(res, chunk, is_last)` is called for each de-chunked
@@ -203,32 +286,31 @@ impl<'a> HttpResponse<'a> {
         &mut self,
         handler: impl FnMut(&mut HttpResponse<'_>, &[u8], bool) + Send + 'static,
     ) {
-        if self.state.expect_continue && self.state.phase == Phase::Fresh {
+        if self.state.is(Exchange::EXPECT_CONTINUE) && self.state.is_fresh() {
             self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
-            self.state.expect_continue = false;
+            self.state.exchange.set(Exchange::EXPECT_CONTINUE, false);
         }
         self.state.on_data = Some(Box::new(handler));
     }
 
     /// Whether the response has been completed ([`end`](Self::end) or similar was called).
     pub fn has_responded(&self) -> bool {
-        self.state.phase == Phase::Ended
+        self.state.is_ended()
     }
 
-    /// Answers with a protocol switch: `write` appends the `101` response, and `pending` is
+    /// Answers with a protocol switch: `write` appends the `101` response, and `switch` is
     /// kept for the loop. False (nothing written) if the response has started or a request
     /// body is still expected.
     pub(crate) fn switch_protocols(
         &mut self,
         write: impl FnOnce(&mut Vec<u8>),
-        pending: PendingUpgrade,
+        switch: ProtocolSwitch,
     ) -> bool {
-        if self.state.phase != Phase::Fresh || self.state.body_pending {
+        if !self.state.is_fresh() || self.state.is(Exchange::BODY_PENDING) {
             return false;
         }
         write(self.out);
-        self.state.upgrade = Some(pending);
-        self.state.phase = Phase::Ended;
+        self.state.phase = Phase::Switched(switch);
         true
     }
 
@@ -239,21 +321,21 @@ impl<'a> HttpResponse<'a> {
 
     /// Whether nothing of this response has been written yet.
     pub(crate) fn is_fresh(&self) -> bool {
-        self.state.phase == Phase::Fresh
+        self.state.is_fresh()
     }
 
     /// Ends the header section: `Date`, connection management, `Content-Length`, blank line.
     fn finish_fields(&mut self, content_length: Option<usize>) {
-        let state = &mut *self.state;
-        if state.expect_continue && state.body_pending {
+        let exchange = &mut self.state.exchange;
+        if exchange.has(Exchange::EXPECT_CONTINUE) && exchange.has(Exchange::BODY_PENDING) {
             // The client may still be waiting to send a body we never asked for.
-            state.close_after = true;
+            exchange.set(Exchange::CLOSE_AFTER, true);
         }
         let out = &mut *self.out;
         out.extend_from_slice(self.date);
-        if state.close_after {
+        if exchange.has(Exchange::CLOSE_AFTER) {
             out.extend_from_slice(b"Connection: close\r\n");
-        } else if state.http10 {
+        } else if exchange.has(Exchange::HTTP10) {
             out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         if let Some(len) = content_length {

@@ -81,6 +81,23 @@ impl Transport {
         Ok(())
     }
 
+    /// [`write_corked`](Self::write_corked), then, if bytes were already waiting, drains
+    /// them as far as the kernel takes; `cork` is left empty.
+    pub(crate) fn write_corked_then_drain(
+        &mut self,
+        cork: &mut Vec<u8>,
+        backpressure: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let queued = !backpressure.is_empty();
+        let result = self.write_corked(cork, backpressure);
+        cork.clear();
+        result?;
+        match queued {
+            true => drain(self.tcp(), backpressure),
+            false => Ok(()),
+        }
+    }
+
     /// Lends out the SNI name of a TLS connection (known from the event that carried the
     /// ClientHello on, so before any request); `None` for TCP. The name lives in the TLS
     /// session, not in every socket's slab entry: give it back with
@@ -111,4 +128,28 @@ impl Transport {
         }
         let _ = self.tcp().shutdown(std::net::Shutdown::Write);
     }
+}
+
+/// Writes `backpressure` until it is empty or the kernel pushes back.
+pub(crate) fn drain(stream: &mut TcpStream, backpressure: &mut Vec<u8>) -> io::Result<()> {
+    let mut written = 0;
+    let result = loop {
+        if written == backpressure.len() {
+            break Ok(());
+        }
+        match stream.write(&backpressure[written..]) {
+            Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    if written == backpressure.len() {
+        // Give the memory back: an idle connection owns no buffer.
+        *backpressure = Vec::new();
+    } else {
+        backpressure.drain(..written);
+    }
+    result
 }

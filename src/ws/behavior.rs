@@ -1,66 +1,36 @@
 //! `WebSocketBehavior<U>`: a WebSocket route's settings and callbacks (uWebSockets'
-//! `WebSocketBehavior`), and its type-erased form the event loops call.
+//! `WebSocketBehavior`), its type-erased form the event loops call, and the route handler
+//! that checks the handshake.
 
 use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::codec::OpCode;
-use super::socket::{Core, WebSocket};
+use super::handle::{Callback, Core, Hooks, WebSocket};
+use super::handshake::{self, Check};
+use super::route::ErasedBehavior;
+use super::settings::Settings;
 use super::upgrade::UpgradeContext;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 
-type Hook<U> = Box<dyn Fn(&mut WebSocket<'_, U>) + Send + Sync>;
-type MessageHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &[u8], OpCode) + Send + Sync>;
-type PayloadHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &[u8]) + Send + Sync>;
-type CloseHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, u16, &str) + Send + Sync>;
-type SubscriptionHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &str, usize, usize) + Send + Sync>;
 type UpgradeHook<U> =
     Box<dyn Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>, UpgradeContext<U>) + Send + Sync>;
-
-/// Limits and timers of one WebSocket route, with uWebSockets' defaults.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Settings {
-    pub(crate) max_payload_length: usize,
-    pub(crate) idle_timeout: Duration,
-    pub(crate) max_backpressure: usize,
-    pub(crate) close_on_backpressure_limit: bool,
-    pub(crate) reset_idle_timeout_on_send: bool,
-    pub(crate) send_pings_automatically: bool,
-    pub(crate) max_lifetime: Option<Duration>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            max_payload_length: 16 * 1024,
-            idle_timeout: Duration::from_secs(120),
-            max_backpressure: 64 * 1024,
-            close_on_backpressure_limit: false,
-            reset_idle_timeout_on_send: false,
-            send_pings_automatically: true,
-            max_lifetime: None,
-        }
-    }
-}
 
 /// Settings and callbacks of a WebSocket route, for [`App::ws`](crate::App::ws).
 ///
 /// `U` is the per-socket user data, created by the `upgrade` callback (or `U::default()`
 /// without one) and reachable in every callback through [`WebSocket::user_data`]. Callbacks
-/// run on the loop that owns the socket and must not block; a panicking callback closes its
-/// socket (code 1006 reported) and the loop goes on.
+/// run on the loop that owns the socket and must not block. A panicking callback goes to the
+/// app's error handler ([`App::on_error`](crate::App::on_error), with the callback's
+/// [`Stage`](crate::Stage) and no response or request); its socket is closed with 1011
+/// (RFC 6455 section 7.4.1, "internal error") when a close frame can still be sent, else
+/// dropped, and the loop goes on.
 pub struct WebSocketBehavior<U> {
     pub(crate) settings: Settings,
     pub(crate) upgrade: Option<UpgradeHook<U>>,
-    pub(crate) open: Option<Hook<U>>,
-    pub(crate) message: Option<MessageHook<U>>,
-    pub(crate) drain: Option<Hook<U>>,
-    pub(crate) ping: Option<PayloadHook<U>>,
-    pub(crate) pong: Option<PayloadHook<U>>,
-    pub(crate) close: Option<CloseHook<U>>,
-    pub(crate) subscription: Option<SubscriptionHook<U>>,
-    pub(crate) dropped: Option<MessageHook<U>>,
+    pub(crate) hooks: Hooks<U>,
 }
 
 impl<U> Default for WebSocketBehavior<U> {
@@ -84,14 +54,7 @@ impl<U> WebSocketBehavior<U> {
         WebSocketBehavior {
             settings: Settings::default(),
             upgrade: None,
-            open: None,
-            message: None,
-            drain: None,
-            ping: None,
-            pong: None,
-            close: None,
-            subscription: None,
-            dropped: None,
+            hooks: Hooks::default(),
         }
     }
 
@@ -161,7 +124,7 @@ impl<U> WebSocketBehavior<U> {
 
     /// Called once the socket is open (after the `101` is queued).
     pub fn open(mut self, f: impl Fn(&mut WebSocket<'_, U>) + Send + Sync + 'static) -> Self {
-        self.open = Some(Box::new(f));
+        self.hooks.open = Some(Box::new(f));
         self
     }
 
@@ -171,14 +134,14 @@ impl<U> WebSocketBehavior<U> {
         mut self,
         f: impl Fn(&mut WebSocket<'_, U>, &[u8], OpCode) + Send + Sync + 'static,
     ) -> Self {
-        self.message = Some(Box::new(f));
+        self.hooks.message = Some(Box::new(f));
         self
     }
 
     /// Called when buffered bytes were written out (the socket can take more sends); check
     /// [`WebSocket::buffered_amount`].
     pub fn drain(mut self, f: impl Fn(&mut WebSocket<'_, U>) + Send + Sync + 'static) -> Self {
-        self.drain = Some(Box::new(f));
+        self.hooks.drain = Some(Box::new(f));
         self
     }
 
@@ -187,7 +150,7 @@ impl<U> WebSocketBehavior<U> {
         mut self,
         f: impl Fn(&mut WebSocket<'_, U>, &[u8]) + Send + Sync + 'static,
     ) -> Self {
-        self.ping = Some(Box::new(f));
+        self.hooks.ping = Some(Box::new(f));
         self
     }
 
@@ -196,7 +159,7 @@ impl<U> WebSocketBehavior<U> {
         mut self,
         f: impl Fn(&mut WebSocket<'_, U>, &[u8]) + Send + Sync + 'static,
     ) -> Self {
-        self.pong = Some(Box::new(f));
+        self.hooks.pong = Some(Box::new(f));
         self
     }
 
@@ -208,7 +171,7 @@ impl<U> WebSocketBehavior<U> {
         mut self,
         f: impl Fn(&mut WebSocket<'_, U>, u16, &str) + Send + Sync + 'static,
     ) -> Self {
-        self.close = Some(Box::new(f));
+        self.hooks.close = Some(Box::new(f));
         self
     }
 
@@ -218,7 +181,7 @@ impl<U> WebSocketBehavior<U> {
         mut self,
         f: impl Fn(&mut WebSocket<'_, U>, &str, usize, usize) + Send + Sync + 'static,
     ) -> Self {
-        self.subscription = Some(Box::new(f));
+        self.hooks.subscription = Some(Box::new(f));
         self
     }
 
@@ -228,32 +191,9 @@ impl<U> WebSocketBehavior<U> {
         mut self,
         f: impl Fn(&mut WebSocket<'_, U>, &[u8], OpCode) + Send + Sync + 'static,
     ) -> Self {
-        self.dropped = Some(Box::new(f));
+        self.hooks.dropped = Some(Box::new(f));
         self
     }
-}
-
-/// What the loop asks a socket's behavior to do.
-#[derive(Debug)]
-pub(crate) enum Callback<'a> {
-    Open,
-    Message(&'a [u8], OpCode),
-    Ping(&'a [u8]),
-    Pong(&'a [u8]),
-    Drain,
-    Dropped(&'a [u8], OpCode),
-    /// Report the close (once): code and reason.
-    Closed(u16, &'a str),
-    /// Start the closing handshake, as `ws.end(code, reason)`.
-    End(u16, &'a str),
-}
-
-/// A behavior with its user-data type erased, shared by every loop.
-pub(crate) trait ErasedBehavior: Send + Sync {
-    /// The route's limits and timers.
-    fn settings(&self) -> &Settings;
-    /// Runs `callback` on the socket `core` whose user data is `user`.
-    fn run<'a>(&'a self, core: Core<'a>, user: &'a mut (dyn Any + Send), callback: Callback<'_>);
 }
 
 impl<U: Send + 'static> ErasedBehavior for WebSocketBehavior<U> {
@@ -269,24 +209,29 @@ impl<U: Send + 'static> ErasedBehavior for WebSocketBehavior<U> {
         let mut ws = WebSocket {
             core,
             user,
-            behavior: self,
+            hooks: &self.hooks,
         };
-        match callback {
-            Callback::Open => call(&self.open, |f| f(&mut ws)),
-            Callback::Message(m, op) => call(&self.message, |f| f(&mut ws, m, op)),
-            Callback::Ping(p) => call(&self.ping, |f| f(&mut ws, p)),
-            Callback::Pong(p) => call(&self.pong, |f| f(&mut ws, p)),
-            Callback::Drain => call(&self.drain, |f| f(&mut ws)),
-            Callback::Dropped(m, op) => call(&self.dropped, |f| f(&mut ws, m, op)),
-            Callback::Closed(code, reason) => ws.report_close(code, reason),
-            Callback::End(code, reason) => ws.end(code, reason),
-        }
+        self.hooks.run(&mut ws, callback);
     }
 }
 
-/// Calls the hook if there is one.
-fn call<F: ?Sized>(hook: &Option<Box<F>>, run: impl FnOnce(&F)) {
-    if let Some(f) = hook {
-        run(f);
+/// The GET handler of a WebSocket route: non-upgrade requests yield to the next route,
+/// malformed handshakes get 400 or 426, valid ones go to the `upgrade` callback or are
+/// upgraded at once with `U::default()`.
+pub(crate) fn route_handler<U: Default + Send + 'static>(
+    behavior: Arc<WebSocketBehavior<U>>,
+) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) + Send + Sync + 'static {
+    move |res, req| match handshake::check(req) {
+        Check::NotUpgrade => req.set_yield(true),
+        Check::Reject(rejection) => rejection.respond(res),
+        Check::Accept(key) => {
+            let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+            let erased = Arc::clone(&behavior) as Arc<dyn ErasedBehavior>;
+            let ctx = UpgradeContext::new(accept, erased);
+            match &behavior.upgrade {
+                Some(hook) => hook(res, req, ctx),
+                None => res.upgrade(U::default(), ctx),
+            }
+        }
     }
 }

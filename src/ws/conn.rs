@@ -19,6 +19,8 @@ pub(crate) const PROTOCOL_ERROR: u16 = 1002;
 pub(crate) const INVALID_PAYLOAD: u16 = 1007;
 /// Close code for a message over the size limit.
 pub(crate) const MESSAGE_TOO_BIG: u16 = 1009;
+/// Close code for an unexpected condition on the server: a callback panicked.
+pub(crate) const INTERNAL_ERROR: u16 = 1011;
 /// Reported when a close frame carried no code (never sent on the wire).
 pub(crate) const NO_STATUS: u16 = 1005;
 /// Reported when the connection ended without a close frame (never sent on the wire).
@@ -26,7 +28,7 @@ pub(crate) const ABNORMAL: u16 = 1006;
 
 /// Where the closing handshake stands (RFC 6455 section 7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Closing {
+pub(crate) enum CloseState {
     /// Messages flow both ways.
     Open,
     /// We sent a close frame and wait for the peer's; received data is dropped.
@@ -95,7 +97,7 @@ pub(crate) struct WsConn {
     /// entry small).
     utf8_checked: u32,
     partial: Option<Partial>,
-    closing: Closing,
+    close_state: CloseState,
 }
 
 impl Default for WsConn {
@@ -112,13 +114,13 @@ impl WsConn {
             kind: None,
             utf8_checked: 0,
             partial: None,
-            closing: Closing::Open,
+            close_state: CloseState::Open,
         }
     }
 
     /// The closing handshake's state.
-    pub(crate) fn closing(&self) -> Closing {
-        self.closing
+    pub(crate) fn close_state(&self) -> CloseState {
+        self.close_state
     }
 
     /// Consumes bytes from the front of `input` up to and including the next event.
@@ -135,7 +137,7 @@ impl WsConn {
     ) -> (usize, Option<Event<'a>>) {
         let mut pos = 0;
         loop {
-            if self.closing == Closing::Done {
+            if self.close_state == CloseState::Done {
                 return (input.len(), None);
             }
             if let Some(partial) = self.partial {
@@ -150,7 +152,7 @@ impl WsConn {
                     let kind = self.kind.take().unwrap_or(OpCode::Binary);
                     self.utf8_checked = 0;
                     let message = mem::take(&mut self.message);
-                    if self.closing == Closing::Open {
+                    if self.close_state == CloseState::Open {
                         return (pos, Some(Event::Message(Payload::Owned(message), kind)));
                     }
                 }
@@ -180,7 +182,7 @@ impl WsConn {
                     codec::unmask(payload, mask, 0);
                     let event = match control {
                         Control::Ping => {
-                            if self.closing == Closing::Open {
+                            if self.close_state == CloseState::Open {
                                 codec::write_frame(out, OpCode::Pong.raw(), true, payload);
                             }
                             Event::Ping(payload)
@@ -206,7 +208,7 @@ impl WsConn {
                 // The common case: a whole message in one frame, already received.
                 let start = pos + header.header_len;
                 let end = start + header.payload_len as usize;
-                if self.closing != Closing::Open {
+                if self.close_state != CloseState::Open {
                     // We closed: the peer's data is dropped unread.
                     pos = end;
                     continue;
@@ -239,7 +241,7 @@ impl WsConn {
         partial.remaining -= take as u64;
         let frame_done = partial.remaining == 0;
         // After our close frame, data is dropped unread and unchecked.
-        if self.closing == Closing::Open {
+        if self.close_state == CloseState::Open {
             self.message.extend_from_slice(chunk);
             if self.kind == Some(OpCode::Text) {
                 let mut checked = self.utf8_checked as usize;
@@ -277,7 +279,7 @@ impl WsConn {
                 }
             }
         };
-        if self.closing == Closing::Open {
+        if self.close_state == CloseState::Open {
             // Echo the code (RFC 6455 section 5.5.1: "typically echos the status code").
             codec::write_close(out, code, "");
         }
@@ -287,7 +289,7 @@ impl WsConn {
 
     /// Fails the connection (RFC 6455 section 7.1.7): close frame with `code`, stop reading.
     fn fail(&mut self, out: &mut Vec<u8>, code: u16) -> Event<'static> {
-        if self.closing == Closing::Open {
+        if self.close_state == CloseState::Open {
             codec::write_close(out, Some(code), "");
         }
         self.finish();
@@ -296,7 +298,7 @@ impl WsConn {
 
     /// Nothing more will be read: free the assembly buffer.
     fn finish(&mut self) {
-        self.closing = Closing::Done;
+        self.close_state = CloseState::Done;
         self.drop_message();
         self.kind = None;
         self.partial = None;
@@ -310,7 +312,7 @@ impl WsConn {
 
     /// Appends a message frame to `out`; false (nothing written) once we have closed.
     pub(crate) fn send(&self, out: &mut Vec<u8>, payload: &[u8], opcode: OpCode) -> bool {
-        if self.closing != Closing::Open {
+        if self.close_state != CloseState::Open {
             return false;
         }
         let payload = if opcode.is_control() {
@@ -326,12 +328,12 @@ impl WsConn {
     /// fit 123 bytes). Codes that may not be sent (1005, 1006, 1015, or outside the RFC 6455
     /// section 7.4 ranges) give an empty close payload. False if we had closed already.
     pub(crate) fn end(&mut self, out: &mut Vec<u8>, code: u16, reason: &str) -> bool {
-        if self.closing != Closing::Open {
+        if self.close_state != CloseState::Open {
             return false;
         }
         let code = Some(code).filter(|&c| CloseCode::from(c).is_allowed());
         codec::write_close(out, code, reason);
-        self.closing = Closing::Sent;
+        self.close_state = CloseState::Sent;
         self.drop_message();
         true
     }

@@ -1,18 +1,21 @@
-//! One upgraded socket's WebSocket state, and the glue the event loop calls: feed received
-//! bytes, report writability, timeouts and the end of the TCP connection. Each turns protocol
-//! events into callbacks of the route's behavior, with panics contained to the socket.
+//! One upgraded socket's WebSocket state, and what the event loop calls on it: feed received
+//! bytes, report writability, timers and the end of the TCP connection. Each turns protocol
+//! events into callbacks of the route's behavior; a panic in one reaches the app's error
+//! handler and ends only its socket (close code 1011 where a close frame can still go).
 
 use std::any::Any;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use super::behavior::{Callback, ErasedBehavior, Settings};
 use super::codec::OpCode;
-use super::conn::{ABNORMAL, Closing, Event, WsConn};
+use super::conn::{ABNORMAL, CloseState, Event, INTERNAL_ERROR, WsConn};
+use super::handle::{Callback, Core, Lifecycle, Subscriptions};
 use super::pubsub::{Hub, LoopTopics};
-use super::socket::{Core, Flags, Link, backlog};
-use super::upgrade::PendingUpgrade;
+use super::route::{Accepted, ErasedBehavior};
+use super::settings::Settings;
+use crate::error::HandlerError;
+use crate::net::link::{Link, backlog};
 
 /// What the loop lends a socket's WebSocket side for one call.
 pub(crate) struct Env<'a> {
@@ -26,12 +29,42 @@ pub(crate) struct Env<'a> {
     /// The socket's slab key.
     pub(crate) key: usize,
     pub(crate) remote: SocketAddr,
+    /// The app's error handler, for panicking callbacks.
+    pub(crate) report: &'a dyn Fn(&HandlerError),
 }
 
-/// A WebSocket in the loop's slab: protocol state, flags, user data and the route's behavior.
+/// The idle and lifetime timers of an open WebSocket, in loop seconds; the loop's timer
+/// policy reads and advances them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IdleClock {
+    /// Loop second at which the idle timer fires (`u32::MAX`: never).
+    pub(crate) idle_end: u32,
+    /// Loop second at which `max_lifetime` ends the socket (`u32::MAX`: never).
+    pub(crate) lifetime_end: u32,
+    /// An automatic ping is outstanding.
+    pub(crate) pinged: bool,
+    /// A frame was queued since the loop last looked (for `reset_idle_timeout_on_send`).
+    pub(crate) sent: bool,
+}
+
+impl Default for IdleClock {
+    fn default() -> Self {
+        IdleClock {
+            idle_end: u32::MAX,
+            lifetime_end: u32::MAX,
+            pinged: false,
+            sent: false,
+        }
+    }
+}
+
+/// A WebSocket in the loop's slab: protocol state, lifecycle, topics, timers, user data and
+/// the route's behavior.
 pub(crate) struct WsState {
-    pub(crate) conn: WsConn,
-    pub(crate) flags: Flags,
+    conn: WsConn,
+    lifecycle: Lifecycle,
+    pub(crate) subs: Subscriptions,
+    pub(crate) clock: IdleClock,
     user: Box<dyn Any + Send>,
     behavior: Arc<dyn ErasedBehavior>,
 }
@@ -40,18 +73,21 @@ impl std::fmt::Debug for WsState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WsState")
             .field("conn", &self.conn)
+            .field("lifecycle", &self.lifecycle)
             .finish_non_exhaustive()
     }
 }
 
 impl WsState {
     /// The WebSocket side of a socket whose handshake was just accepted.
-    pub(crate) fn new(pending: PendingUpgrade) -> Self {
+    pub(crate) fn new(accepted: Accepted) -> Self {
         WsState {
             conn: WsConn::new(),
-            flags: Flags::default(),
-            user: pending.user,
-            behavior: pending.behavior,
+            lifecycle: Lifecycle::Open,
+            subs: Subscriptions::default(),
+            clock: IdleClock::default(),
+            user: accepted.user,
+            behavior: accepted.behavior,
         }
     }
 
@@ -60,13 +96,38 @@ impl WsState {
         self.behavior.settings()
     }
 
-    /// Runs one callback with a handle over this socket; a panic drops the socket (its
-    /// `close` callback runs with 1006 unless `close` was what panicked).
+    /// Whether the socket may still receive messages (and publishes).
+    pub(crate) fn is_open(&self) -> bool {
+        self.lifecycle.is_open()
+    }
+
+    /// Whether the TCP connection is to be dropped at once.
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.lifecycle.is_aborted()
+    }
+
+    /// Whether received bytes are still read (until both close frames are exchanged or
+    /// the connection failed).
+    pub(crate) fn may_read(&self) -> bool {
+        self.conn.close_state() != CloseState::Done
+    }
+
+    /// The closing handshake's state.
+    pub(crate) fn close_state(&self) -> CloseState {
+        self.conn.close_state()
+    }
+
+    /// Runs one callback with a handle over this socket. A panic goes to the error handler
+    /// with the stage of the innermost hook that was running, then ends the socket.
     fn call(&mut self, env: &mut Env<'_>, callback: Callback<'_>) {
         let behavior = &*self.behavior;
+        let mut stage = callback.stage();
         let core = Core {
             conn: &mut self.conn,
-            flags: &mut self.flags,
+            lifecycle: &mut self.lifecycle,
+            subs: &mut self.subs,
+            sent: &mut self.clock.sent,
+            stage: &mut stage,
             cork: &mut *env.cork,
             link: &mut *env.link,
             topics: &mut *env.topics,
@@ -79,29 +140,34 @@ impl WsState {
         let user = &mut *self.user;
         let outcome = catch_unwind(AssertUnwindSafe(|| behavior.run(core, user, callback)));
         if let Err(panic) = outcome {
-            let message = panic
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("(non-string panic)");
-            log::error!("WebSocket callback panicked: {message}; closing the socket");
-            self.flags.abort = true;
-            self.conn.abort();
-            if self.flags.close_reported {
-                // The close callback itself panicked: clean up without it.
-                self.leave_topics(env);
-            } else {
-                // `close` still runs exactly once for this open socket.
-                self.call(env, Callback::Closed(ABNORMAL, ""));
-            }
+            (env.report)(&HandlerError::panic(panic.as_ref(), stage, None));
+            self.end_after_panic(env);
+        }
+    }
+
+    /// After a callback panicked: close with 1011 if a close frame can still be sent (the
+    /// `close` callback runs with it), else drop the connection; `close` runs exactly once
+    /// either way, unless it was what panicked.
+    fn end_after_panic(&mut self, env: &mut Env<'_>) {
+        if self.conn.end(env.cork, INTERNAL_ERROR, "") {
+            self.call(env, Callback::Closed(INTERNAL_ERROR, ""));
+            return;
+        }
+        self.conn.abort();
+        self.lifecycle.abort();
+        if self.lifecycle.close_reported() {
+            // The close callback itself panicked: clean up without it.
+            self.leave_topics(env);
+        } else {
+            self.call(env, Callback::Closed(ABNORMAL, ""));
         }
     }
 
     /// Unsubscribes from every topic without callbacks (after a panic in `close`).
     fn leave_topics(&mut self, env: &mut Env<'_>) {
-        while let Some(&id) = self.flags.topics.last() {
+        while let Some(&id) = self.subs.topics.last() {
             env.topics
-                .unsubscribe(env.key, &mut self.flags.topics, id, env.hub);
+                .unsubscribe(env.key, &mut self.subs.topics, id, env.hub);
         }
     }
 
@@ -112,12 +178,13 @@ impl WsState {
 
     /// Processes received bytes; returns how many were used. The rest (a partial frame
     /// header or control frame, or what follows a message whose callback left `pause_at`
-    /// bytes or more waiting for the kernel) must be offered again later.
+    /// bytes or more waiting for the kernel) must be offered again later. A failed write
+    /// marks the socket aborted.
     pub(crate) fn feed(&mut self, input: &mut [u8], env: &mut Env<'_>, pause_at: usize) -> usize {
         let max = self.settings().max_payload_length;
         let mut pos = 0;
         loop {
-            if self.flags.abort {
+            if self.lifecycle.is_aborted() {
                 return input.len();
             }
             match backlog(&mut *env.link, env.cork, pause_at) {
@@ -126,7 +193,7 @@ impl WsState {
                 Ok(waiting) if waiting >= pause_at => return pos,
                 Ok(_) => {}
                 Err(_) => {
-                    self.flags.abort = true;
+                    self.lifecycle.abort();
                     return input.len();
                 }
             }
@@ -139,7 +206,7 @@ impl WsState {
                 Event::Message(payload, opcode) => Callback::Message(payload, *opcode),
                 Event::Ping(payload) => Callback::Ping(payload),
                 Event::Pong(payload) => {
-                    self.flags.pinged = false;
+                    self.clock.pinged = false;
                     Callback::Pong(payload)
                 }
                 Event::Close(code, reason) => Callback::Closed(*code, reason),
@@ -151,14 +218,14 @@ impl WsState {
 
     /// Buffered bytes were written out: runs `drain`.
     pub(crate) fn drained(&mut self, env: &mut Env<'_>) {
-        if !self.flags.close_reported {
+        if !self.lifecycle.close_reported() {
             self.call(env, Callback::Drain);
         }
     }
 
     /// A published message was not delivered (backpressure): runs `dropped`.
     pub(crate) fn dropped(&mut self, env: &mut Env<'_>, message: &[u8], opcode: OpCode) {
-        if !self.flags.close_reported {
+        if !self.lifecycle.close_reported() {
             self.call(env, Callback::Dropped(message, opcode));
         }
     }
@@ -171,10 +238,10 @@ impl WsState {
     /// Sends an automatic ping (idle timeout); false if one was already outstanding, so the
     /// socket should be closed.
     pub(crate) fn auto_ping(&mut self, env: &mut Env<'_>) -> bool {
-        if self.flags.pinged || self.conn.closing() != Closing::Open {
+        if self.clock.pinged || !self.lifecycle.is_open() {
             return false;
         }
-        self.flags.pinged = true;
+        self.clock.pinged = true;
         self.conn.send(env.cork, b"", OpCode::Ping);
         true
     }
@@ -182,7 +249,7 @@ impl WsState {
     /// The TCP connection is going away: reports the close (1006) if not done yet.
     pub(crate) fn closed(&mut self, env: &mut Env<'_>) {
         self.conn.abort();
-        if !self.flags.close_reported {
+        if !self.lifecycle.close_reported() {
             self.call(env, Callback::Closed(ABNORMAL, ""));
         }
         // A panicking close callback may have left subscriptions behind.

@@ -1,29 +1,13 @@
-//! The hand-off from HTTP to WebSocket: the route handler that checks the handshake, the
-//! context an `upgrade` callback passes to [`HttpResponse::upgrade`], and the pending upgrade
-//! the loop picks up once the request is processed.
+//! The hand-off from HTTP to WebSocket: the context an `upgrade` callback passes to
+//! [`HttpResponse::upgrade`], which answers `101` and leaves the socket's WebSocket side for
+//! the loop as an opaque protocol switch.
 
-use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::behavior::{ErasedBehavior, WebSocketBehavior};
-use super::handshake::{self, Check};
-use crate::http::request::HttpRequest;
+use super::handshake;
+use super::route::{Accepted, ErasedBehavior};
 use crate::http::response::HttpResponse;
-
-/// A socket's WebSocket side, chosen by an `upgrade`: its route and user data. Left in the
-/// HTTP response state until the loop switches the socket's protocol.
-pub(crate) struct PendingUpgrade {
-    /// The route's behavior (settings and callbacks).
-    pub(crate) behavior: Arc<dyn ErasedBehavior>,
-    pub(crate) user: Box<dyn Any + Send>,
-}
-
-impl std::fmt::Debug for PendingUpgrade {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingUpgrade").finish_non_exhaustive()
-    }
-}
 
 /// A valid handshake waiting for [`HttpResponse::upgrade`]: the `Sec-WebSocket-Accept`
 /// value, the route's behavior, and optional response fields (uWebSockets passes the key,
@@ -44,6 +28,16 @@ impl<U> std::fmt::Debug for UpgradeContext<U> {
 }
 
 impl<U> UpgradeContext<U> {
+    /// The context of a valid handshake whose `Sec-WebSocket-Accept` value is `accept`.
+    pub(crate) fn new(accept: String, behavior: Arc<dyn ErasedBehavior>) -> Self {
+        UpgradeContext {
+            accept,
+            behavior,
+            fields: String::new(),
+            _user: PhantomData,
+        }
+    }
+
     /// Answers with `Sec-WebSocket-Protocol: protocol`: pick one of those the client offered
     /// in its `Sec-WebSocket-Protocol` field (RFC 6455 section 4.2.2, item 5.4).
     pub fn select_protocol(&mut self, protocol: &str) -> &mut Self {
@@ -68,39 +62,15 @@ impl HttpResponse<'_> {
     ///
     /// Ignored (with an error logged) if a response was already started.
     pub fn upgrade<U: Send + 'static>(&mut self, user_data: U, ctx: UpgradeContext<U>) {
-        let pending = PendingUpgrade {
+        let accepted = Accepted {
             behavior: ctx.behavior,
             user: Box::new(user_data),
         };
         let write = |out: &mut Vec<u8>| {
             handshake::write_switching_protocols(out, &ctx.accept, &ctx.fields);
         };
-        if !self.switch_protocols(write, pending) {
+        if !self.switch_protocols(write, Box::new(accepted)) {
             log::error!("upgrade() after the response started; ignored");
-        }
-    }
-}
-
-/// The GET handler of a WebSocket route: non-upgrade requests yield to the next route,
-/// malformed handshakes get 400 or 426, valid ones go to the `upgrade` callback or are
-/// upgraded at once with `U::default()`.
-pub(crate) fn route_handler<U: Default + Send + 'static>(
-    behavior: Arc<WebSocketBehavior<U>>,
-) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) + Send + Sync + 'static {
-    move |res, req| match handshake::check(req) {
-        Check::NotUpgrade => req.set_yield(true),
-        Check::Reject(rejection) => rejection.respond(res),
-        Check::Accept(key) => {
-            let ctx = UpgradeContext {
-                accept: tungstenite::handshake::derive_accept_key(key.as_bytes()),
-                behavior: Arc::clone(&behavior) as Arc<dyn ErasedBehavior>,
-                fields: String::new(),
-                _user: PhantomData,
-            };
-            match &behavior.upgrade {
-                Some(hook) => hook(res, req, ctx),
-                None => res.upgrade(U::default(), ctx),
-            }
         }
     }
 }

@@ -4,17 +4,18 @@
 
 use std::mem;
 
+use super::super::Service;
+use super::super::policy::idle_deadline;
+use super::super::proto::{Conn, Lent};
+use super::super::socket::Timer;
 use super::Worker;
-use super::ws::idle_deadline;
-use crate::event_loop::socket::{Proto, Timer};
-use crate::ws::conn::Closing;
+use crate::net::link::Link;
 use crate::ws::pubsub::Published;
-use crate::ws::socket::Link;
 
 /// Fan-out rounds per iteration: callbacks run by a round (`dropped`) may publish again.
 const MAX_ROUNDS: usize = 4;
 
-impl Worker {
+impl<S: Service> Worker<S> {
     /// Delivers everything published since the last call, then writes each subscriber once.
     pub(super) fn fan_out(&mut self) {
         for _ in 0..MAX_ROUNDS {
@@ -70,39 +71,49 @@ impl Worker {
         let Some(socket) = self.sockets.get_mut(key) else {
             return;
         };
-        let Proto::Ws(ws) = &socket.proto else {
+        let buffered = socket.wire.buffered();
+        let Some(ws) = socket.proto.ws_mut() else {
             return;
         };
-        let (mark_generation, mark) = ws.flags.delivered;
+        let (mark_generation, mark) = ws.subs.delivered;
         if mark_generation == generation && index < mark as usize {
             return; // a `send` already wrote it, in order, to this socket
         }
-        if ws.conn.closing() != Closing::Open || ws.flags.abort || ws.flags.close_reported {
+        if !ws.is_open() {
             return;
         }
         let settings = *ws.settings();
-        if socket.wire().buffered() > settings.max_backpressure {
-            self.with_ws(key, |ws, env| {
+        if buffered > settings.max_backpressure {
+            let mut lent = Lent {
+                cork: &mut self.cork,
+                date: self.date.line(),
+                service: &*self.service,
+                topics: &mut self.topics,
+                hub: &self.hub,
+                at: self.at,
+                stopping: self.stopping_since.is_some(),
+            };
+            let conn = Conn {
+                wire: &mut socket.wire,
+                key,
+                remote: socket.remote,
+            };
+            super::super::proto::with_env(conn, &mut lent, |env| {
                 ws.dropped(env, message.payload(), message.opcode)
             });
             // What the callback sent is in the cork: it goes to this socket now.
-            if let Some(socket) = self.sockets.get_mut(key)
-                && socket.flush(&mut self.cork).is_err()
-            {
+            if socket.wire.flush(&mut self.cork).is_err() {
                 self.close(key);
             }
             return;
         }
-        if socket.outbox.is_empty() {
+        if !socket.wire.has_queued_frames() {
             self.dirty.push(key);
         }
-        socket.queue_frame(message.frame.clone());
-        if settings.reset_idle_timeout_on_send
-            && socket.timer == Timer::Idle
-            && let Proto::Ws(ws) = &mut socket.proto
-        {
-            ws.flags.idle_end = idle_deadline(self.now, settings.idle_timeout);
-            socket.deadline = ws.flags.idle_end.min(ws.flags.lifetime_end);
+        socket.wire.queue_frame(message.frame.clone());
+        if settings.reset_idle_timeout_on_send && socket.armed.timer == Timer::Idle {
+            ws.clock.idle_end = idle_deadline(self.now, settings.idle_timeout);
+            socket.armed.deadline = ws.clock.idle_end.min(ws.clock.lifetime_end);
         }
     }
 
@@ -111,7 +122,7 @@ impl Worker {
         for i in 0..self.dirty.len() {
             let key = self.dirty[i];
             if let Some(socket) = self.sockets.get_mut(key)
-                && socket.flush(&mut self.cork).is_err()
+                && socket.wire.flush(&mut self.cork).is_err()
             {
                 self.close(key);
             }

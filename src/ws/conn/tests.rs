@@ -231,7 +231,7 @@ fn after_our_close_data_is_dropped_until_the_peer_closes() {
     let (events, out) = run_in(&mut conn, &bytes, 3, 100);
     assert_eq!(events, [Ev::Ping(vec![]), Ev::Close(1001, String::new())]);
     assert!(out.is_empty(), "no pong and no second close after ours");
-    assert_eq!(conn.closing(), Closing::Done);
+    assert_eq!(conn.close_state(), CloseState::Done);
 }
 
 #[test]

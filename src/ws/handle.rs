@@ -1,14 +1,104 @@
-//! The handle handed to WebSocket callbacks (uWebSockets' `WebSocket<SSL, isServer, UserData>`):
-//! it borrows the socket's state, the loop's cork and topics for the duration of one callback.
+//! The handle handed to WebSocket callbacks (uWebSockets' `WebSocket<SSL, isServer, UserData>`)
+//! and the hooks it calls: it borrows the socket's state, the loop's cork and topics for the
+//! duration of one callback.
 
-use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::behavior::{Settings, WebSocketBehavior};
 use super::codec::OpCode;
-use super::conn::{ABNORMAL, Closing, WsConn};
+use super::conn::{ABNORMAL, WsConn};
 use super::pubsub::{Hub, LoopTopics, Published, TopicId};
+use super::settings::Settings;
+use crate::error::Stage;
+use crate::net::link::{Link, backlog};
+
+pub(crate) type Hook<U> = Box<dyn Fn(&mut WebSocket<'_, U>) + Send + Sync>;
+pub(crate) type MessageHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &[u8], OpCode) + Send + Sync>;
+pub(crate) type PayloadHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &[u8]) + Send + Sync>;
+pub(crate) type CloseHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, u16, &str) + Send + Sync>;
+pub(crate) type SubscriptionHook<U> =
+    Box<dyn Fn(&mut WebSocket<'_, U>, &str, usize, usize) + Send + Sync>;
+
+/// A route's callbacks on open sockets (the upgrade hook, which runs before, is the
+/// behavior's).
+pub(crate) struct Hooks<U> {
+    pub(crate) open: Option<Hook<U>>,
+    pub(crate) message: Option<MessageHook<U>>,
+    pub(crate) drain: Option<Hook<U>>,
+    pub(crate) ping: Option<PayloadHook<U>>,
+    pub(crate) pong: Option<PayloadHook<U>>,
+    pub(crate) close: Option<CloseHook<U>>,
+    pub(crate) subscription: Option<SubscriptionHook<U>>,
+    pub(crate) dropped: Option<MessageHook<U>>,
+}
+
+impl<U> Default for Hooks<U> {
+    fn default() -> Self {
+        Hooks {
+            open: None,
+            message: None,
+            drain: None,
+            ping: None,
+            pong: None,
+            close: None,
+            subscription: None,
+            dropped: None,
+        }
+    }
+}
+
+/// What the loop asks a socket's hooks to do.
+#[derive(Debug)]
+pub(crate) enum Callback<'a> {
+    Open,
+    Message(&'a [u8], OpCode),
+    Ping(&'a [u8]),
+    Pong(&'a [u8]),
+    Drain,
+    Dropped(&'a [u8], OpCode),
+    /// Report the close (once): code and reason.
+    Closed(u16, &'a str),
+    /// Start the closing handshake, as `ws.end(code, reason)`.
+    End(u16, &'a str),
+}
+
+impl Callback<'_> {
+    /// The error-handler stage of the hook this runs.
+    pub(crate) fn stage(&self) -> Stage {
+        match self {
+            Callback::Open => Stage::Open,
+            Callback::Message(..) => Stage::Message,
+            Callback::Ping(_) => Stage::Ping,
+            Callback::Pong(_) => Stage::Pong,
+            Callback::Drain => Stage::Drain,
+            Callback::Dropped(..) => Stage::Dropped,
+            Callback::Closed(..) | Callback::End(..) => Stage::Close,
+        }
+    }
+}
+
+impl<U> Hooks<U> {
+    /// Runs `callback` on `ws`.
+    pub(crate) fn run(&self, ws: &mut WebSocket<'_, U>, callback: Callback<'_>) {
+        match callback {
+            Callback::Open => call(&self.open, |f| f(ws)),
+            Callback::Message(m, op) => call(&self.message, |f| f(ws, m, op)),
+            Callback::Ping(p) => call(&self.ping, |f| f(ws, p)),
+            Callback::Pong(p) => call(&self.pong, |f| f(ws, p)),
+            Callback::Drain => call(&self.drain, |f| f(ws)),
+            Callback::Dropped(m, op) => call(&self.dropped, |f| f(ws, m, op)),
+            Callback::Closed(code, reason) => ws.report_close(code, reason),
+            Callback::End(code, reason) => ws.end(code, reason),
+        }
+    }
+}
+
+/// Calls the hook if there is one.
+fn call<F: ?Sized>(hook: &Option<Box<F>>, run: impl FnOnce(&F)) {
+    if let Some(f) = hook {
+        run(f);
+    }
+}
 
 /// Cork size past which a callback's sends are written out before it returns, in bytes
 /// (uWebSockets uncorks when its 16 KiB cork buffer fills).
@@ -27,80 +117,64 @@ pub enum SendStatus {
     Dropped,
 }
 
-/// The transport under one WebSocket: how much is buffered, and writing out the cork.
-pub(crate) trait Link {
-    /// Bytes waiting for the kernel (backpressure buffer plus queued published frames).
-    fn buffered(&self) -> usize;
-    /// Writes queued frames and `cork` in one call; keeps what the kernel refuses.
-    fn flush(&mut self, cork: &mut Vec<u8>) -> io::Result<()>;
+/// Where an open socket stands, from the callbacks' point of view: "may it still receive" is
+/// [`Lifecycle::is_open`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lifecycle {
+    /// Messages flow both ways; the close callback has not run.
+    Open,
+    /// The close callback has run; the closing handshake, or the TCP close, remains.
+    Closing,
+    /// Drop the TCP connection now, without a closing handshake. `reported`: the close
+    /// callback has run (else the loop reports 1006 when it drops the socket).
+    Aborted { reported: bool },
 }
 
-/// Bytes waiting for the kernel, as `send` drops and `feed` pauses on (uWebSockets'
-/// `getBufferedAmount`), once it is `threshold` or more with the cork counted.
-///
-/// While the kernel takes everything the cork is not counted, so a burst of corked sends
-/// is never refused. Once the kernel pushes back the cork can only queue behind, so when
-/// the two together reach `threshold` the cork is written out first (a syscall only under
-/// backpressure) and what the kernel still refuses is returned. This keeps a flooding
-/// sender within its limit plus one message.
-///
-/// # Errors
-/// The write failed; the connection is lost.
-pub(crate) fn backlog(
-    link: &mut dyn Link,
-    cork: &mut Vec<u8>,
-    threshold: usize,
-) -> io::Result<usize> {
-    let refused = link.buffered();
-    if refused == 0 || refused + cork.len() < threshold {
-        return Ok(refused);
+impl Lifecycle {
+    /// Whether the socket may still send and receive messages.
+    pub(crate) fn is_open(self) -> bool {
+        self == Lifecycle::Open
     }
-    let flushed = link.flush(cork);
-    cork.clear();
-    flushed.map(|()| link.buffered())
+
+    /// Whether the close callback has run.
+    pub(crate) fn close_reported(self) -> bool {
+        !matches!(
+            self,
+            Lifecycle::Open | Lifecycle::Aborted { reported: false }
+        )
+    }
+
+    /// Whether the TCP connection is to be dropped at once.
+    pub(crate) fn is_aborted(self) -> bool {
+        matches!(self, Lifecycle::Aborted { .. })
+    }
+
+    /// Marks the connection for dropping, keeping whether the close was reported.
+    pub(crate) fn abort(&mut self) {
+        let reported = self.close_reported();
+        *self = Lifecycle::Aborted { reported };
+    }
 }
 
-/// Per-socket WebSocket state besides the protocol and the user data.
-#[derive(Debug)]
-pub(crate) struct Flags {
+/// A socket's topics.
+#[derive(Debug, Default)]
+pub(crate) struct Subscriptions {
     /// Topics this socket is subscribed to.
     pub(crate) topics: Vec<TopicId>,
     /// `(generation, index)`: entries of the loop's publish batch already written to this
     /// socket's cork by a `send` (to keep publish-then-send order).
     pub(crate) delivered: (u32, u32),
-    /// The close callback has run.
-    pub(crate) close_reported: bool,
-    /// Drop the TCP connection without a closing handshake (`close()`, or a failed write).
-    pub(crate) abort: bool,
-    /// A frame was queued by a callback (for `reset_idle_timeout_on_send`).
-    pub(crate) sent: bool,
-    /// An automatic ping is outstanding.
-    pub(crate) pinged: bool,
-    /// Loop second at which the idle timer fires (`u32::MAX`: never).
-    pub(crate) idle_end: u32,
-    /// Loop second at which `max_lifetime` ends the socket (`u32::MAX`: never).
-    pub(crate) lifetime_end: u32,
-}
-
-impl Default for Flags {
-    fn default() -> Self {
-        Flags {
-            topics: Vec::new(),
-            delivered: (0, 0),
-            close_reported: false,
-            abort: false,
-            sent: false,
-            pinged: false,
-            idle_end: u32::MAX,
-            lifetime_end: u32::MAX,
-        }
-    }
 }
 
 /// Everything a callback's handle borrows, except the user data.
 pub(crate) struct Core<'a> {
     pub(crate) conn: &'a mut WsConn,
-    pub(crate) flags: &'a mut Flags,
+    pub(crate) lifecycle: &'a mut Lifecycle,
+    pub(crate) subs: &'a mut Subscriptions,
+    /// Set when a frame is queued (for `reset_idle_timeout_on_send`).
+    pub(crate) sent: &'a mut bool,
+    /// The hook running now (innermost), for the error handler if it panics.
+    pub(crate) stage: &'a mut Stage,
     pub(crate) cork: &'a mut Vec<u8>,
     pub(crate) link: &'a mut dyn Link,
     pub(crate) topics: &'a mut LoopTopics,
@@ -123,11 +197,11 @@ impl Core<'_> {
     /// (not yet fanned out) go first.
     fn deliver_pending(&mut self) {
         self.hub.take(self.at, &mut self.topics.batch);
-        if self.flags.topics.is_empty() || self.topics.batch.is_empty() {
+        if self.subs.topics.is_empty() || self.topics.batch.is_empty() {
             return;
         }
         let generation = self.topics.generation;
-        let (mark_gen, mark) = self.flags.delivered;
+        let (mark_gen, mark) = self.subs.delivered;
         let start = if mark_gen == generation {
             mark as usize
         } else {
@@ -138,54 +212,40 @@ impl Core<'_> {
                 && self
                     .topics
                     .id(&published.topic)
-                    .is_some_and(|id| self.flags.topics.contains(&id));
+                    .is_some_and(|id| self.subs.topics.contains(&id));
             if to_me {
                 self.cork.extend_from_slice(&published.frame);
             }
         }
-        self.flags.delivered = (generation, self.topics.batch.len() as u32);
+        self.subs.delivered = (generation, self.topics.batch.len() as u32);
     }
 
-    /// Writes one frame unless closed or over the backpressure limit.
-    pub(crate) fn send(&mut self, message: &[u8], opcode: OpCode) -> SendStatus {
-        if self.conn.closing() != Closing::Open || self.flags.abort {
-            return SendStatus::Dropped;
+    /// Writes one frame unless closed or over the backpressure limit. `Err(())`: the
+    /// connection must be dropped (a failed write, or `close_on_backpressure_limit`).
+    pub(crate) fn send(&mut self, message: &[u8], opcode: OpCode) -> Result<SendStatus, ()> {
+        if !self.lifecycle.is_open() {
+            return Ok(SendStatus::Dropped);
         }
         let limit = self.settings.max_backpressure;
         // `feed` pauses on the same measure (at most this limit), so a message it lets
         // through is never dropped here.
         match backlog(&mut *self.link, self.cork, limit.saturating_add(1)) {
             Ok(waiting) if waiting <= limit => {}
-            Ok(_) => {
-                if self.settings.close_on_backpressure_limit {
-                    self.flags.abort = true;
-                }
-                return SendStatus::Dropped;
-            }
-            Err(_) => {
-                self.flags.abort = true;
-                return SendStatus::Dropped;
-            }
+            Ok(_) if self.settings.close_on_backpressure_limit => return Err(()),
+            Ok(_) => return Ok(SendStatus::Dropped),
+            Err(_) => return Err(()),
         }
         self.deliver_pending();
         self.conn.send(self.cork, message, opcode);
-        self.flags.sent = true;
-        if self.cork.len() >= CORK_WRITE_BYTES {
-            self.write_out();
-        }
-        if self.link.buffered() > 0 {
-            SendStatus::Backpressure
-        } else {
-            SendStatus::Success
-        }
-    }
-
-    /// Writes the cork out now; a failed write drops the connection.
-    fn write_out(&mut self) {
-        if self.link.flush(self.cork).is_err() {
+        *self.sent = true;
+        if self.cork.len() >= CORK_WRITE_BYTES && self.link.flush(self.cork).is_err() {
             self.cork.clear();
-            self.flags.abort = true;
+            return Err(());
         }
+        Ok(match self.link.buffered() {
+            0 => SendStatus::Success,
+            _ => SendStatus::Backpressure,
+        })
     }
 
     /// Queues `message` for every other subscriber of `topic`, on every loop.
@@ -209,7 +269,7 @@ impl Core<'_> {
 pub struct WebSocket<'a, U> {
     pub(crate) core: Core<'a>,
     pub(crate) user: &'a mut U,
-    pub(crate) behavior: &'a WebSocketBehavior<U>,
+    pub(crate) hooks: &'a Hooks<U>,
 }
 
 impl<U> WebSocket<'_, U> {
@@ -222,14 +282,26 @@ impl<U> WebSocket<'_, U> {
     /// or once the socket is closing; [`SendStatus::Backpressure`] when queued behind bytes
     /// the kernel has not taken; else [`SendStatus::Success`].
     pub fn send(&mut self, message: impl AsRef<[u8]>, opcode: OpCode) -> SendStatus {
-        self.core.send(message.as_ref(), opcode)
+        self.send_frame(message.as_ref(), opcode)
+    }
+
+    /// [`send`](Self::send) and [`ping`](Self::ping): a connection that must be dropped
+    /// is closed here, so its close callback runs (1006) before this returns.
+    fn send_frame(&mut self, message: &[u8], opcode: OpCode) -> SendStatus {
+        match self.core.send(message, opcode) {
+            Ok(status) => status,
+            Err(()) => {
+                self.close();
+                SendStatus::Dropped
+            }
+        }
     }
 
     /// Starts the closing handshake (RFC 6455 section 7.1.2): sends a close frame with `code`
     /// (1000 for a normal close) and `reason` (cut to 123 bytes), runs the `close` callback,
     /// and closes the TCP connection once the client answers or after a short timeout.
     pub fn end(&mut self, code: u16, reason: &str) {
-        if self.core.flags.close_reported {
+        if self.core.lifecycle.close_reported() {
             return;
         }
         self.core.deliver_pending();
@@ -240,18 +312,24 @@ impl<U> WebSocket<'_, U> {
     /// Closes the TCP connection at once, without a closing handshake (uWebSockets'
     /// `close`); the `close` callback runs with code 1006.
     pub fn close(&mut self) {
-        self.core.flags.abort = true;
         self.core.conn.abort();
+        self.core.lifecycle.abort();
         self.report_close(ABNORMAL, "");
     }
 
     /// Runs the `close` callback, once.
     pub(crate) fn report_close(&mut self, code: u16, reason: &str) {
-        if std::mem::replace(&mut self.core.flags.close_reported, true) {
+        if self.core.lifecycle.close_reported() {
             return;
         }
-        if let Some(close) = &self.behavior.close {
+        *self.core.lifecycle = match *self.core.lifecycle {
+            Lifecycle::Aborted { .. } => Lifecycle::Aborted { reported: true },
+            _ => Lifecycle::Closing,
+        };
+        if let Some(close) = &self.hooks.close {
+            let outer = std::mem::replace(self.core.stage, Stage::Close);
             close(self, code, reason);
+            *self.core.stage = outer;
         }
         self.unsubscribe_all();
     }
@@ -280,20 +358,27 @@ impl<U> WebSocket<'_, U> {
     /// Subscribes to `topic`; false if already subscribed. Runs the `subscription` callback
     /// with the topic's subscriber counts (every loop) after and before.
     pub fn subscribe(&mut self, topic: &str) -> bool {
-        if self.core.flags.close_reported {
+        if self.core.lifecycle.close_reported() {
             return false;
         }
         let core = &mut self.core;
         let Some((new, old)) =
             core.topics
-                .subscribe(core.key, &mut core.flags.topics, topic, core.hub)
+                .subscribe(core.key, &mut core.subs.topics, topic, core.hub)
         else {
             return false;
         };
-        if let Some(subscription) = &self.behavior.subscription {
-            subscription(self, topic, new, old);
-        }
+        self.run_subscription(topic, new, old);
         true
+    }
+
+    /// Runs the `subscription` hook, marked as the running stage.
+    fn run_subscription(&mut self, topic: &str, new: usize, old: usize) {
+        if let Some(subscription) = &self.hooks.subscription {
+            let outer = std::mem::replace(self.core.stage, Stage::Subscription);
+            subscription(self, topic, new, old);
+            *self.core.stage = outer;
+        }
     }
 
     /// Unsubscribes from `topic`; false if not subscribed. Runs the `subscription` callback.
@@ -302,22 +387,20 @@ impl<U> WebSocket<'_, U> {
         let Some(id) = core
             .topics
             .id(topic)
-            .filter(|id| core.flags.topics.contains(id))
+            .filter(|id| core.subs.topics.contains(id))
         else {
             return false;
         };
         let (new, old) = core
             .topics
-            .unsubscribe(core.key, &mut core.flags.topics, id, core.hub);
-        if let Some(subscription) = &self.behavior.subscription {
-            subscription(self, topic, new, old);
-        }
+            .unsubscribe(core.key, &mut core.subs.topics, id, core.hub);
+        self.run_subscription(topic, new, old);
         true
     }
 
     /// Leaves every topic (when the socket closes).
     fn unsubscribe_all(&mut self) {
-        while let Some(&id) = self.core.flags.topics.last() {
+        while let Some(&id) = self.core.subs.topics.last() {
             let name = self.core.topics.shared_name(id);
             self.unsubscribe(&name);
         }
@@ -328,13 +411,13 @@ impl<U> WebSocket<'_, U> {
         self.core
             .topics
             .id(topic)
-            .is_some_and(|id| self.core.flags.topics.contains(&id))
+            .is_some_and(|id| self.core.subs.topics.contains(&id))
     }
 
     /// The topics this socket is subscribed to, in no particular order.
     pub fn topics(&self) -> impl Iterator<Item = &str> + '_ {
         self.core
-            .flags
+            .subs
             .topics
             .iter()
             .map(|&id| self.core.topics.name(id))
@@ -355,7 +438,7 @@ impl<U> WebSocket<'_, U> {
 
     /// Sends a ping with `payload` (cut to 125 bytes).
     pub fn ping(&mut self, payload: impl AsRef<[u8]>) -> SendStatus {
-        self.core.send(payload.as_ref(), OpCode::Ping)
+        self.send_frame(payload.as_ref(), OpCode::Ping)
     }
 }
 
@@ -363,7 +446,7 @@ impl<U> std::fmt::Debug for WebSocket<'_, U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebSocket")
             .field("remote_addr", &self.core.remote)
-            .field("closing", &self.core.conn.closing())
+            .field("lifecycle", &self.core.lifecycle)
             .finish_non_exhaustive()
     }
 }

@@ -1,0 +1,265 @@
+//! The one interface between the loop and a connection's protocol (DESIGN.md "Layers"): feed
+//! it input; ask what comes next after I/O; tell it the socket is writable, a timer fired,
+//! or the socket closed. The loop holds a `Proto` and never looks inside it.
+
+use std::net::SocketAddr;
+
+use super::Service;
+use super::policy::{self, After, Facts, Fired, HttpView, WsView};
+use super::socket::Armed;
+use crate::error::HandlerError;
+use crate::http::conn::{HttpConn, Io, Next};
+use crate::net::wire::Wire;
+use crate::ws::pubsub::{Hub, LoopTopics};
+use crate::ws::route::Accepted;
+use crate::ws::session::{Env, WsState};
+
+/// Backpressure above which the loop stops reading more requests from a socket, in bytes.
+pub(crate) const READ_PAUSE_BYTES: usize = 256 * 1024;
+
+/// What the loop lends a protocol for one call, besides the socket itself.
+pub(crate) struct Lent<'a, S> {
+    /// The loop's cork buffer (tier 1 of DESIGN.md's writing).
+    pub(crate) cork: &'a mut Vec<u8>,
+    /// The cached `Date: ...\r\n` line.
+    pub(crate) date: &'a [u8],
+    pub(crate) service: &'a S,
+    pub(crate) topics: &'a mut LoopTopics,
+    pub(crate) hub: &'a Hub,
+    /// This loop's index in the hub.
+    pub(crate) at: usize,
+    /// The server is shutting down.
+    pub(crate) stopping: bool,
+}
+
+/// The socket a protocol call is about.
+pub(crate) struct Conn<'a> {
+    pub(crate) wire: &'a mut Wire,
+    pub(crate) key: usize,
+    pub(crate) remote: SocketAddr,
+}
+
+/// The protocol a connection speaks: HTTP/1.1 until a protocol switch, then WebSocket.
+pub(crate) enum Proto {
+    Http(HttpConn),
+    Ws(Box<WsState>),
+}
+
+impl Proto {
+    /// A new connection's protocol.
+    pub(crate) fn http() -> Proto {
+        Proto::Http(HttpConn::new())
+    }
+
+    /// Whether more input should be read now: the protocol still reads, and no more than
+    /// its pause threshold waits for the kernel (input that would only produce output the
+    /// client does not read stays in the kernel, which pushes back on the client).
+    pub(crate) fn wants_input(&self, wire: &Wire) -> bool {
+        let reads = match self {
+            Proto::Http(http) => http.next() == Next::Serve,
+            Proto::Ws(ws) => !ws.is_aborted() && ws.may_read(),
+        };
+        reads && wire.refused() < self.read_pause()
+    }
+
+    /// Bytes waiting for the kernel at which reading pauses.
+    pub(crate) fn read_pause(&self) -> usize {
+        match self {
+            Proto::Http(_) => READ_PAUSE_BYTES,
+            Proto::Ws(ws) => ws_read_pause(ws),
+        }
+    }
+
+    /// Feeds received bytes; returns how many were used. The rest must be offered again
+    /// with more input.
+    pub(crate) fn feed<S: Service>(
+        &mut self,
+        input: &mut [u8],
+        conn: Conn<'_>,
+        lent: &mut Lent<'_, S>,
+    ) -> usize {
+        match self {
+            Proto::Http(http) => {
+                // Lent to the protocol while it runs; given back below.
+                let server_name = conn.wire.transport.take_server_name();
+                let mut io = Io {
+                    out: lent.cork,
+                    link: &mut *conn.wire,
+                    date: lent.date,
+                    config: lent.service.config(),
+                    remote: conn.remote,
+                    shutting_down: lent.stopping,
+                    server_name: server_name.as_deref(),
+                };
+                let used = http.process(input, &mut io, lent.service);
+                conn.wire.transport.give_back_server_name(server_name);
+                used
+            }
+            Proto::Ws(ws) => {
+                let pause_at = ws_read_pause(ws);
+                with_env(conn, lent, |env| ws.feed(input, env, pause_at))
+            }
+        }
+    }
+
+    /// What becomes of the socket after I/O (its output flushed). `stash_empty`: no
+    /// received input waits.
+    pub(crate) fn after(
+        &mut self,
+        facts: Facts,
+        armed: Armed,
+        now: u32,
+        stash_empty: bool,
+        config: &crate::config::Config,
+    ) -> After {
+        match self {
+            Proto::Http(http) => {
+                let between = http.is_idle();
+                let view = HttpView {
+                    next: http.next(),
+                    idle: between && stash_empty,
+                    head_started: between && !stash_empty,
+                    in_body: http.in_body(),
+                };
+                policy::http_after(view, facts, armed, now, config)
+            }
+            Proto::Ws(ws) => {
+                let view = WsView {
+                    aborted: ws.is_aborted(),
+                    close_state: ws.close_state(),
+                };
+                let settings = *ws.settings();
+                policy::ws_after(view, &mut ws.clock, &settings, facts, armed, now)
+            }
+        }
+    }
+
+    /// Carries out an accepted protocol switch: the socket becomes a WebSocket and its
+    /// `open` callback runs. Returns the timers to arm, or `None` when there was nothing
+    /// to switch to (the connection should close).
+    pub(crate) fn switch<S: Service>(
+        &mut self,
+        conn: Conn<'_>,
+        lent: &mut Lent<'_, S>,
+        now: u32,
+    ) -> Option<Armed> {
+        let Proto::Http(http) = self else {
+            return None;
+        };
+        let accepted = match http.take_switch()?.downcast::<Accepted>() {
+            Ok(accepted) => accepted,
+            Err(_) => {
+                log::error!("a protocol switch this loop does not speak; closing");
+                return None;
+            }
+        };
+        let mut ws = Box::new(WsState::new(*accepted));
+        let (clock, armed) = policy::ws_opened(ws.settings(), now);
+        ws.clock = clock;
+        with_env(conn, lent, |env| ws.open(env));
+        *self = Proto::Ws(ws);
+        Some(armed)
+    }
+
+    /// Buffered bytes went out: a WebSocket's `drain` callback runs.
+    pub(crate) fn writable<S: Service>(&mut self, conn: Conn<'_>, lent: &mut Lent<'_, S>) {
+        if let Proto::Ws(ws) = self {
+            with_env(conn, lent, |env| ws.drained(env));
+        }
+    }
+
+    /// The socket's timer fired at `now` (`armed` was its timer): what the loop does.
+    pub(crate) fn timer_fired<S: Service>(
+        &mut self,
+        armed: Armed,
+        now: u32,
+        conn: Conn<'_>,
+        lent: &mut Lent<'_, S>,
+    ) -> Fired {
+        let Proto::Ws(ws) = self else {
+            return Fired::Close;
+        };
+        if armed.timer != super::socket::Timer::Idle {
+            return Fired::Close;
+        }
+        let settings = *ws.settings();
+        let fired = policy::ws_fired(&ws.clock, &settings, now);
+        match fired {
+            Fired::End(code) => with_env(conn, lent, |env| ws.end(env, code, "")),
+            Fired::Ping => {
+                if !with_env(conn, lent, |env| ws.auto_ping(env)) {
+                    return Fired::Close;
+                }
+                ws.clock.idle_end = policy::idle_deadline(now, settings.idle_timeout);
+            }
+            Fired::Close | Fired::Rearm => {}
+        }
+        fired
+    }
+
+    /// The server is shutting down: a WebSocket starts its closing handshake with 1001
+    /// ("going away"); true when this is an HTTP connection between requests, which
+    /// should close now.
+    pub(crate) fn going_away<S: Service>(
+        &mut self,
+        conn: Conn<'_>,
+        lent: &mut Lent<'_, S>,
+    ) -> bool {
+        match self {
+            Proto::Http(http) => http.is_idle(),
+            Proto::Ws(ws) => {
+                with_env(conn, lent, |env| {
+                    ws.end(env, GOING_AWAY, "server shutting down")
+                });
+                false
+            }
+        }
+    }
+
+    /// The socket is about to be dropped: a WebSocket's `close` callback runs (1006) if it
+    /// has not.
+    pub(crate) fn closed<S: Service>(&mut self, conn: Conn<'_>, lent: &mut Lent<'_, S>) {
+        if let Proto::Ws(ws) = self {
+            with_env(conn, lent, |env| ws.closed(env));
+        }
+    }
+
+    /// The socket's WebSocket state, if it is one (for pub/sub fan-out).
+    pub(crate) fn ws_mut(&mut self) -> Option<&mut WsState> {
+        match self {
+            Proto::Ws(ws) => Some(ws),
+            Proto::Http(_) => None,
+        }
+    }
+}
+
+/// A WebSocket's read pause: its `max_backpressure` (a message it lets through is then never
+/// dropped by `send`), at most the loop's.
+fn ws_read_pause(ws: &WsState) -> usize {
+    ws.settings().max_backpressure.clamp(1, READ_PAUSE_BYTES)
+}
+
+/// Close code sent to every WebSocket when the server shuts down ("going away").
+const GOING_AWAY: u16 = 1001;
+
+/// Runs `f` with the WebSocket environment of `conn`: the loop's cork and topics, the
+/// socket's write side, and the app's error handler.
+pub(crate) fn with_env<S: Service, R>(
+    conn: Conn<'_>,
+    lent: &mut Lent<'_, S>,
+    f: impl FnOnce(&mut Env<'_>) -> R,
+) -> R {
+    let service = lent.service;
+    let report = |error: &HandlerError| service.report(error);
+    let mut env = Env {
+        cork: &mut *lent.cork,
+        link: conn.wire,
+        topics: &mut *lent.topics,
+        hub: lent.hub,
+        at: lent.at,
+        key: conn.key,
+        remote: conn.remote,
+        report: &report,
+    };
+    f(&mut env)
+}

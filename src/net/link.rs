@@ -1,0 +1,60 @@
+//! The write side as a protocol sees it (uWS `AsyncSocket` seen from `HttpResponse` and
+//! `WebSocket`): how much is buffered, and writing the cork out now. Both protocols write
+//! through it, so neither knows whether a socket, TLS or a test buffer is underneath.
+
+use std::io;
+
+/// A socket's write side: the bytes it holds back, and a flush of the loop's cork.
+pub(crate) trait Link {
+    /// Bytes waiting for the kernel (the backpressure buffer plus queued shared frames).
+    fn buffered(&self) -> usize;
+    /// Writes queued frames and `cork` with one call; keeps what the kernel refuses. `cork`
+    /// is left empty (a detached link may keep it: see [`Detached`]).
+    ///
+    /// # Errors
+    /// The write failed: the connection is lost.
+    fn flush(&mut self, cork: &mut Vec<u8>) -> io::Result<()>;
+}
+
+/// A link with no socket behind it, for sans-IO drivers (benches, fuzz targets, unit
+/// tests): nothing is ever buffered and a flush leaves the cork in place, so the cork
+/// accumulates everything written.
+#[cfg(feature = "internals")]
+#[derive(Debug, Default)]
+pub(crate) struct Detached;
+
+#[cfg(feature = "internals")]
+impl Link for Detached {
+    fn buffered(&self) -> usize {
+        0
+    }
+
+    fn flush(&mut self, _cork: &mut Vec<u8>) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes waiting for the kernel, as a WebSocket `send` drops and a read pauses on
+/// (uWebSockets' `getBufferedAmount`), once it is `threshold` or more with the cork counted.
+///
+/// While the kernel takes everything the cork is not counted, so a burst of corked writes
+/// is never refused. Once the kernel pushes back the cork can only queue behind, so when
+/// the two together reach `threshold` the cork is written out first (a syscall only under
+/// backpressure) and what the kernel still refuses is returned. This keeps a flooding
+/// sender within its limit plus one message.
+///
+/// # Errors
+/// The write failed; the connection is lost.
+pub(crate) fn backlog(
+    link: &mut dyn Link,
+    cork: &mut Vec<u8>,
+    threshold: usize,
+) -> io::Result<usize> {
+    let refused = link.buffered();
+    if refused == 0 || refused + cork.len() < threshold {
+        return Ok(refused);
+    }
+    let flushed = link.flush(cork);
+    cork.clear();
+    flushed.map(|()| link.buffered())
+}
