@@ -204,9 +204,12 @@ impl App {
     /// Sets the app-wide error handler (socketify's `set_error_handler`):
     /// `handler(error, res, req)` is called when a handler, middleware or after hook panics
     /// (the panic is caught; the loop and other connections go on), returns `Err`, or when a
-    /// handler returns without answering. `res` is `None` when the response is gone; `req` is
-    /// `None` when the request is no longer there (the handler left it unanswered after its
-    /// body was read).
+    /// handler returns without answering, or writes a status or field that would split the
+    /// response ([`HandlerError::is_invalid_field`]). A WebSocket callback that panics comes
+    /// here too, with its [`Stage`](crate::Stage) (`Open`, `Message`, ...) and `res` and `req`
+    /// `None` (the socket is upgraded; it is closed with 1011). `res` is `None` when the
+    /// response is gone; `req` is `None` when the request is no longer there (the handler
+    /// left it unanswered after its body was read).
     ///
     /// If the handler leaves the response unanswered, `500 Internal Server Error` is sent when
     /// nothing was sent yet, else the connection is closed. If it panics, the connection is
