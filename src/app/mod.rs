@@ -56,6 +56,16 @@ impl Default for App {
     }
 }
 
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("domains", &self.domain_routers.len())
+            .field("config", &self.config)
+            .field("tls", &self.server_names.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl App {
     /// An app with no routes and [`Config::default`] limits.
     pub fn new() -> Self {
