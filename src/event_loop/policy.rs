@@ -195,6 +195,24 @@ pub(crate) fn ws_after(
     }
 }
 
+/// A published message was queued for an open WebSocket at `now`: with
+/// `reset_idle_timeout_on_send`, its idle timer restarts; returns the new deadline then.
+pub(crate) fn ws_published(
+    clock: &mut IdleClock,
+    settings: &Settings,
+    armed: Armed,
+    now: u32,
+) -> Option<Armed> {
+    if !settings.reset_idle_timeout_on_send || armed.timer != Timer::Idle {
+        return None;
+    }
+    clock.idle_end = idle_deadline(now, settings.idle_timeout);
+    Some(Armed {
+        timer: Timer::Idle,
+        deadline: clock.idle_end.min(clock.lifetime_end),
+    })
+}
+
 /// The `Idle` timer of an open WebSocket fired at `now`: end it at the end of its lifetime;
 /// ping it once when silent past the idle timeout, and close it when silent past a ping.
 pub(crate) fn ws_fired(clock: &IdleClock, settings: &Settings, now: u32) -> Fired {
@@ -411,6 +429,32 @@ mod tests {
             ws_after(OPEN, &mut clock, &s, drained(), armed, 5),
             keep(Timer::Idle, 16)
         );
+    }
+
+    #[test]
+    fn publishes_restart_the_idle_timer_only_when_configured() {
+        let mut s = settings(10, false, Some(100));
+        let (mut clock, armed) = ws_opened(&s, 0);
+        assert_eq!(ws_published(&mut clock, &s, armed, 5), None);
+        s.reset_idle_timeout_on_send = true;
+        let rearmed = ws_published(&mut clock, &s, armed, 5);
+        assert_eq!(
+            rearmed,
+            Some(Armed {
+                timer: Timer::Idle,
+                deadline: 16
+            })
+        );
+        // Never past the lifetime, and not while closing.
+        assert_eq!(
+            ws_published(&mut clock, &s, armed, 95).map(|a| a.deadline),
+            Some(101)
+        );
+        let closing = Armed {
+            timer: Timer::WsClose,
+            deadline: 9,
+        };
+        assert_eq!(ws_published(&mut clock, &s, closing, 5), None);
     }
 
     #[test]

@@ -134,6 +134,11 @@ impl Proto {
         }
     }
 
+    /// Whether a handler accepted a protocol switch that the loop has not carried out yet.
+    pub(crate) fn switching(&self) -> bool {
+        matches!(self, Proto::Http(http) if http.next() == Next::Switch)
+    }
+
     /// Carries out an accepted protocol switch: the socket becomes a WebSocket and its
     /// `open` callback runs. Returns the timers to arm, or `None` when there was nothing
     /// to switch to (the connection should close).

@@ -18,7 +18,7 @@ use super::Service;
 use super::date::DateCache;
 use super::listener::Listener;
 use super::policy::{After, Facts, Fired, deadline};
-use super::proto::{Conn, Lent, Proto};
+use super::proto::{Conn, Lent};
 use super::socket::{Armed, Socket, Timer};
 use crate::net::link::Link;
 use crate::net::tls::TlsStream;
@@ -373,8 +373,7 @@ impl<S: Service> Worker<S> {
         let Some(socket) = self.sockets.get_mut(key) else {
             return;
         };
-        if matches!(&socket.proto, Proto::Http(http) if http.next() == crate::http::conn::Next::Switch)
-        {
+        if socket.proto.switching() {
             // The `101` and what `open` sends leave in one write.
             return self.switch(key);
         }

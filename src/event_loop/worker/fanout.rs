@@ -5,9 +5,8 @@
 use std::mem;
 
 use super::super::Service;
-use super::super::policy::idle_deadline;
+use super::super::policy::ws_published;
 use super::super::proto::{Conn, Lent};
-use super::super::socket::Timer;
 use super::Worker;
 use crate::net::link::Link;
 use crate::ws::pubsub::Published;
@@ -111,9 +110,8 @@ impl<S: Service> Worker<S> {
             self.dirty.push(key);
         }
         socket.wire.queue_frame(message.frame.clone());
-        if settings.reset_idle_timeout_on_send && socket.armed.timer == Timer::Idle {
-            ws.clock.idle_end = idle_deadline(self.now, settings.idle_timeout);
-            socket.armed.deadline = ws.clock.idle_end.min(ws.clock.lifetime_end);
+        if let Some(armed) = ws_published(&mut ws.clock, &settings, socket.armed, self.now) {
+            socket.armed = armed;
         }
     }
 
