@@ -120,7 +120,11 @@ fn partial<T>(buf: &[u8], config: &Config) -> Result<Option<T>, ProtoError> {
 }
 
 /// `HTTP/x.y` with other digits is a version we do not support (505); anything else is 400.
+/// httparse rejects the version as soon as its major digit is not 1, so on a request line
+/// still arriving the rest of `x.y` may be missing: the same answer comes however the bytes
+/// are split.
 fn version_error(buf: &[u8]) -> ProtoError {
+    let complete = buf.contains(&b'\n');
     let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut parts = line.split(|&b| b == b' ');
@@ -129,16 +133,18 @@ fn version_error(buf: &[u8]) -> ProtoError {
     else {
         return ProtoError::BadRequest;
     };
-    match version {
-        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
-            if major.is_ascii_digit() && minor.is_ascii_digit() =>
-        {
-            ProtoError::VersionNotSupported
-        }
-        [b'H', b'T', b'T', b'P', b'/', major] if major.is_ascii_digit() => {
-            ProtoError::VersionNotSupported
-        }
-        _ => ProtoError::BadRequest,
+    let Some([major, rest @ ..]) = version.strip_prefix(b"HTTP/") else {
+        return ProtoError::BadRequest;
+    };
+    let minor_ok = match rest {
+        [] => true,
+        [b'.', minor] => minor.is_ascii_digit(),
+        [b'.'] => !complete,
+        _ => false,
+    };
+    match major.is_ascii_digit() && minor_ok {
+        true => ProtoError::VersionNotSupported,
+        false => ProtoError::BadRequest,
     }
 }
 
@@ -409,6 +415,10 @@ mod tests {
             (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", Err(ProtoError::BadRequest)),
             (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", Err(ProtoError::BadRequest)),
             (b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", Err(ProtoError::VersionNotSupported)),
+            // Split before the minor digit arrived: the same answer.
+            (b"GET / HTTP/2.", Err(ProtoError::VersionNotSupported)),
+            (b"GET / HTTP/2", Err(ProtoError::VersionNotSupported)),
+            (b"GET / HTTP/2.\r\n\r\n", Err(ProtoError::BadRequest)),
             (b"GET / HTTP/1.x\r\nHost: a\r\n\r\n", Err(ProtoError::BadRequest)),
             (b"GET / FOO\r\nHost: a\r\n\r\n", Err(ProtoError::BadRequest)),
         ];
