@@ -8,20 +8,9 @@ pub(crate) mod listener;
 mod policy;
 mod proto;
 mod server;
+mod service;
 mod socket;
 mod worker;
 
 pub use server::Server;
-
-use crate::config::Config;
-use crate::error::HandlerError;
-use crate::http::conn::Dispatch;
-
-/// What a loop serves: it dispatches HTTP requests, has limits, and hears failures in user
-/// code that no response can carry (a panicking WebSocket callback).
-pub(crate) trait Service: Dispatch + Send + Sync + 'static {
-    /// Limits and timeouts.
-    fn config(&self) -> &Config;
-    /// A failure with no response to answer on (the socket is already upgraded).
-    fn report(&self, error: &HandlerError);
-}
+pub(crate) use service::Service;

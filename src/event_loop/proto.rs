@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use super::Service;
+use super::service::Service;
 use super::policy::{self, After, Facts, Fired, HttpView, WsView};
 use super::socket::Armed;
 use crate::error::HandlerError;

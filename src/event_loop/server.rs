@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 
 use mio::Waker;
 
-use super::Service;
+use super::service::Service;
 use super::listener::Listener;
 use super::worker::Worker;
 use crate::net::sni::ServerNames;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
-use super::Service;
+use super::service::Service;
 use super::date::DateCache;
 use super::listener::Listener;
 use super::policy::{After, Facts, Fired, deadline};

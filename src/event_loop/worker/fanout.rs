@@ -4,7 +4,7 @@
 
 use std::mem;
 
-use super::super::Service;
+use super::super::service::Service;
 use super::super::policy::ws_published;
 use super::super::proto::{Conn, Lent};
 use super::Worker;
