@@ -5,7 +5,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
-use super::App;
+use super::builder::App;
 use crate::event_loop::Server;
 use crate::event_loop::listener::{self, Listener};
 use crate::net::tls;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::App;
+use super::builder::App;
 use crate::net::sni::ServerNames;
 use crate::net::tls_config::TlsConfig;
 

@@ -4,8 +4,8 @@
 
 use std::net::SocketAddr;
 
-use super::service::Service;
 use super::policy::{self, After, Facts, Fired, HttpView, WsView};
+use super::service::Service;
 use super::socket::Armed;
 use crate::error::HandlerError;
 use crate::http::conn::{HttpConn, Io, Next};

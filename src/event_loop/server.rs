@@ -8,8 +8,8 @@ use std::thread::JoinHandle;
 
 use mio::Waker;
 
-use super::service::Service;
 use super::listener::Listener;
+use super::service::Service;
 use super::worker::Worker;
 use crate::net::sni::ServerNames;
 use crate::ws::Publisher;

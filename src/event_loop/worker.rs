@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
-use super::service::Service;
 use super::date::DateCache;
 use super::listener::Listener;
 use super::policy::{After, Facts, Fired, deadline};
 use super::proto::{Conn, Lent};
+use super::service::Service;
 use super::socket::{Armed, Socket, Timer};
 use crate::net::link::Link;
 use crate::net::tls::TlsStream;

@@ -2,27 +2,14 @@
 //! matched depth-first (static, then `:param`, then `*`) with backtracking and yielding.
 
 mod domain;
+mod params;
 mod pattern;
 mod tree;
 
 pub(crate) use domain::{DomainTree, server_name};
+pub(crate) use params::{HandlerId, Params, Priority};
 
 use tree::{Key, Node, key_of};
-
-/// Index of a handler in the app's handler table.
-pub(crate) type HandlerId = u32;
-
-/// Byte ranges (start, end) of `:param` segments in the matched path, in pattern order.
-pub(crate) type Params = smallvec::SmallVec<[(u32, u32); 8]>;
-
-/// Order of handlers that sit on the same node (same method tree and pattern shape).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Priority {
-    /// WebSocket upgrade routes; tried first.
-    Upgrade,
-    /// Ordinary method routes.
-    Method,
-}
 
 /// Routing table: built once with [`RouteTree::add`], then shared read-only.
 #[derive(Debug, Default)]

@@ -1,7 +1,7 @@
 //! Segment tree of one method (or the ANY tree) and its depth-first matcher.
 
+use super::params::{HandlerId, Params, Priority};
 use super::pattern::Segment;
-use super::{HandlerId, Params, Priority};
 
 /// Handler slots of one position, indexed by `Priority` (so iteration is priority order).
 type Slots = [Option<HandlerId>; 2];

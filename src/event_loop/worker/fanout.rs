@@ -4,9 +4,9 @@
 
 use std::mem;
 
-use super::super::service::Service;
 use super::super::policy::ws_published;
 use super::super::proto::{Conn, Lent};
+use super::super::service::Service;
 use super::Worker;
 use crate::net::link::Link;
 use crate::ws::pubsub::Published;

@@ -1,0 +1,17 @@
+//! The router's vocabulary, shared by the tree and its users: handler ids, captured
+//! parameters, and the order of handlers on one node.
+
+/// Index of a handler in the app's handler table.
+pub(crate) type HandlerId = u32;
+
+/// Byte ranges (start, end) of `:param` segments in the matched path, in pattern order.
+pub(crate) type Params = smallvec::SmallVec<[(u32, u32); 8]>;
+
+/// Order of handlers that sit on the same node (same method tree and pattern shape).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Priority {
+    /// WebSocket upgrade routes; tried first.
+    Upgrade,
+    /// Ordinary method routes.
+    Method,
+}
