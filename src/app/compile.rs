@@ -26,6 +26,26 @@ pub(crate) struct Route {
     pub(crate) after: Box<[Middleware]>,
 }
 
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("tree", &self.tree)
+            .field("routes", &self.routes)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("label", &self.label)
+            .field("param_names", &self.param_names)
+            .field("before", &self.before.len())
+            .field("after", &self.after.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Middleware inherited from enclosing groups (and the app).
 #[derive(Clone, Default)]
 pub(crate) struct Chain {

@@ -66,6 +66,16 @@ impl std::fmt::Debug for App {
     }
 }
 
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("default", &self.default)
+            .field("domain_tables", &self.domain_tables)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
 impl App {
     /// An app with no routes and [`Config::default`] limits.
     pub fn new() -> Self {

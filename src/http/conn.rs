@@ -88,6 +88,29 @@ pub(crate) struct HttpConn {
     body_read: u64,
 }
 
+impl std::fmt::Debug for Io<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Io")
+            .field("out", &self.out.len())
+            .field("buffered", &self.link.buffered())
+            .field("config", self.config)
+            .field("remote", &self.remote)
+            .field("shutting_down", &self.shutting_down)
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for HttpConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConn")
+            .field("reading", &self.reading)
+            .field("next", &self.next())
+            .field("body_read", &self.body_read)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for HttpConn {
     fn default() -> Self {
         Self::new()
