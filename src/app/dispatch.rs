@@ -25,9 +25,10 @@ use crate::router::{DomainTree, Params, server_name};
 use crate::ws::handshake;
 
 /// Everything the loops share, read-only: the route tables, the error handler, the limits.
-pub(crate) struct Shared {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub struct Shared {
     /// Routes for hosts that no domain matches.
-    pub(crate) default: Table,
+    pub default: Table,
     /// Domain patterns, mapping to indexes of `domain_tables`.
     pub(crate) domains: DomainTree,
     pub(crate) domain_tables: Vec<Table>,

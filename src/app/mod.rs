@@ -13,7 +13,8 @@ mod listen;
 mod tls;
 
 use compile::{Chain, compile};
-pub(crate) use dispatch::Shared;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub use dispatch::Shared;
 pub use endpoint::{EndpointResult, HttpEndpoint};
 pub use group::Router;
 pub use handler::HandlerReturn;

@@ -10,14 +10,17 @@ pub(crate) use domain::{DomainTree, server_name};
 use tree::{Key, Node, key_of};
 
 /// Index of a handler in the app's handler table.
-pub(crate) type HandlerId = u32;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub type HandlerId = u32;
 
 /// Byte ranges (start, end) of `:param` segments in the matched path, in pattern order.
-pub(crate) type Params = smallvec::SmallVec<[(u32, u32); 8]>;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub type Params = smallvec::SmallVec<[(u32, u32); 8]>;
 
 /// Order of handlers that sit on the same node (same method tree and pattern shape).
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Priority {
+pub enum Priority {
     /// WebSocket upgrade routes; tried first.
     Upgrade,
     /// Ordinary method routes.
@@ -25,8 +28,9 @@ pub(crate) enum Priority {
 }
 
 /// Routing table: built once with [`RouteTree::add`], then shared read-only.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Debug, Default)]
-pub(crate) struct RouteTree {
+pub struct RouteTree {
     /// Method trees sorted by method name.
     methods: Vec<MethodTree>,
     /// The ANY tree, tried after the method trees.
@@ -55,12 +59,13 @@ fn routable(path: &str) -> bool {
     path.starts_with('/') && u32::try_from(path.len()).is_ok()
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 impl RouteTree {
     /// Registers `handler` for `pattern` in the tree of `method` (`None`: the ANY tree).
     ///
     /// Same tree, same shape and same priority replaces the previous handler id.
     /// Panics with a message naming the pattern if it is invalid.
-    pub(crate) fn add(
+    pub fn add(
         &mut self,
         method: Option<&str>,
         pattern: &str,
@@ -101,7 +106,7 @@ impl RouteTree {
     /// Calls `visit(handler, params)` for each candidate; `true` means handled (stop),
     /// `false` means yield (continue with the next candidate). Returns true if a visit
     /// returned true. `params` is cleared first and holds the current candidate's ranges.
-    pub(crate) fn route(
+    pub fn route(
         &self,
         method: &str,
         path: &str,
