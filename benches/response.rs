@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use uweb::App;
-use uweb::internals::Driver;
+use uweb::internals::{HttpConn, Next, drive, into_shared};
 
 /// wrk's request in the TechEmpower plaintext test.
 const REQUEST: &[u8] = b"GET /plaintext HTTP/1.1\r\n\
@@ -31,19 +31,25 @@ fn app() -> App {
 }
 
 fn bench(c: &mut Criterion) {
-    let mut driver = Driver::new(app());
+    let (shared, mut conn) = (into_shared(app()), HttpConn::new());
     let mut out = Vec::with_capacity(64 * 1024);
 
     // One response, checked once outside the timing.
-    assert_eq!(driver.process(REQUEST, &mut out), REQUEST.len());
+    assert_eq!(
+        drive(&mut conn, &shared, REQUEST, &mut out, false),
+        REQUEST.len()
+    );
     let one = out.len();
     assert!(out.starts_with(b"HTTP/1.1 200 OK\r\n"));
     assert!(out.ends_with(b"\r\n\r\nHello, World!"));
-    assert!(!driver.is_closing());
+    assert_eq!(conn.next(), Next::Serve);
 
     let pipelined = REQUEST.repeat(PIPELINE);
     out.clear();
-    assert_eq!(driver.process(&pipelined, &mut out), pipelined.len());
+    assert_eq!(
+        drive(&mut conn, &shared, &pipelined, &mut out, false),
+        pipelined.len()
+    );
     assert_eq!(out.len(), one * PIPELINE);
 
     let mut group = c.benchmark_group("response");
@@ -51,18 +57,18 @@ fn bench(c: &mut Criterion) {
     group.bench_function("plaintext_get", |b| {
         b.iter(|| {
             out.clear();
-            driver.process(black_box(REQUEST), &mut out)
+            drive(&mut conn, &shared, black_box(REQUEST), &mut out, false)
         });
     });
     group.throughput(Throughput::Elements(PIPELINE as u64));
     group.bench_function("plaintext_get_pipelined_16", |b| {
         b.iter(|| {
             out.clear();
-            driver.process(black_box(&pipelined), &mut out)
+            drive(&mut conn, &shared, black_box(&pipelined), &mut out, false)
         });
     });
     group.finish();
-    assert!(!driver.is_closing());
+    assert_eq!(conn.next(), Next::Serve);
 }
 
 criterion_group!(benches, bench);

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use uweb::internals::{AppRoutes, Driver, Router as FlatTable};
+use uweb::internals::{HandlerId, HttpConn, Params, Priority, RouteTree, drive, into_shared};
 use uweb::{App, Router};
 
 /// The 20 routes of each group, relative to its prefix.
@@ -108,6 +108,29 @@ fn grouped_app(middleware: bool) -> App {
     App::new().nest(LEVELS[0], group(0, middleware))
 }
 
+/// The core's flat table on its own: route `i` of `routes` gets handler id `i`.
+fn route_tree(routes: &[(Option<&str>, &str)]) -> RouteTree {
+    let mut tree = RouteTree::default();
+    for (i, &(method, pattern)) in routes.iter().enumerate() {
+        let id = HandlerId::try_from(i).expect("too many routes");
+        tree.add(method, pattern, Priority::Method, id);
+    }
+    tree
+}
+
+/// The id of the first (most specific) route matching `method` and `path`, if any: the
+/// search dispatch makes when no handler yields. An app's ids are positions in compilation
+/// order (its routes in registration order, a nested group's where it was nested).
+fn first_match(tree: &RouteTree, method: &str, path: &str) -> Option<HandlerId> {
+    let mut params = Params::new();
+    let mut hit = None;
+    tree.route(method, path, &mut params, |id, _| {
+        hit = Some(id);
+        true
+    });
+    hit
+}
+
 /// Time of `rounds` calls of `pass`.
 fn time_passes(rounds: u32, pass: &mut dyn FnMut()) -> Duration {
     let start = Instant::now();
@@ -152,32 +175,35 @@ fn lookup(c: &mut Criterion) {
         .iter()
         .map(|(m, p)| (Some(m.as_str()), p.as_str()))
         .collect();
-    let core = FlatTable::new(&table);
-    let flat = AppRoutes::new(flat_app());
-    let grouped = AppRoutes::new(grouped_app(false));
-    assert_eq!(grouped.len(), 60);
+    let core = route_tree(&table);
+    // The apps' compiled default tables: groups, prefixes and endpoints flattened into one
+    // tree, as the loops get them.
+    let flat_shared = into_shared(flat_app());
+    let grouped_shared = into_shared(grouped_app(false));
+    assert_eq!(grouped_shared.default.routes.len(), 60);
+    let (flat, grouped) = (&flat_shared.default.tree, &grouped_shared.default.tree);
     // Same answers everywhere (route ids: registration order, the same in all three).
     for (method, path) in REQUESTS {
-        let want = core.lookup(method, path);
-        assert_eq!(flat.lookup(method, path), want, "{method} {path}");
-        assert_eq!(grouped.lookup(method, path), want, "{method} {path}");
+        let want = first_match(&core, method, path);
+        assert_eq!(first_match(flat, method, path), want, "{method} {path}");
+        assert_eq!(first_match(grouped, method, path), want, "{method} {path}");
     }
     assert_eq!(
         REQUESTS
             .iter()
-            .filter(|(m, p)| core.lookup(m, p).is_some())
+            .filter(|(m, p)| first_match(&core, m, p).is_some())
             .count(),
         10
     );
     let core_ratio = interleaved_ratio(
         500,
-        &mut lookups(|m, p| core.lookup(m, p)),
-        &mut lookups(|m, p| grouped.lookup(m, p)),
+        &mut lookups(|m, p| first_match(&core, m, p)),
+        &mut lookups(|m, p| first_match(grouped, m, p)),
     );
     let flat_ratio = interleaved_ratio(
         500,
-        &mut lookups(|m, p| flat.lookup(m, p)),
-        &mut lookups(|m, p| grouped.lookup(m, p)),
+        &mut lookups(|m, p| first_match(flat, m, p)),
+        &mut lookups(|m, p| first_match(grouped, m, p)),
     );
     println!(
         "lookup, interleaved median time ratios: groups/core_flat = {core_ratio:.3}, \
@@ -189,21 +215,21 @@ fn lookup(c: &mut Criterion) {
     g.bench_function("core_flat_table_60", |b| {
         b.iter(|| {
             for (method, path) in REQUESTS {
-                black_box(core.lookup(black_box(method), black_box(path)));
+                black_box(first_match(&core, black_box(method), black_box(path)));
             }
         })
     });
     g.bench_function("app_flat_60", |b| {
         b.iter(|| {
             for (method, path) in REQUESTS {
-                black_box(flat.lookup(black_box(method), black_box(path)));
+                black_box(first_match(flat, black_box(method), black_box(path)));
             }
         })
     });
     g.bench_function("app_3_nested_groups_of_20", |b| {
         b.iter(|| {
             for (method, path) in REQUESTS {
-                black_box(grouped.lookup(black_box(method), black_box(path)));
+                black_box(first_match(grouped, black_box(method), black_box(path)));
             }
         })
     });
@@ -220,10 +246,17 @@ fn dispatch(c: &mut Criterion) {
     let mut g = c.benchmark_group("router_groups/request");
     g.throughput(Throughput::Elements(REQUESTS.len() as u64));
     let requests = |app: App| {
-        let (mut driver, mut out, bytes) = (Driver::new(app), Vec::new(), bytes.clone());
+        let (shared, mut conn) = (into_shared(app), HttpConn::new());
+        let (mut out, bytes) = (Vec::new(), bytes.clone());
         move || {
             out.clear();
-            black_box(driver.process(black_box(&bytes), &mut out));
+            black_box(drive(
+                &mut conn,
+                &shared,
+                black_box(&bytes),
+                &mut out,
+                false,
+            ));
         }
     };
     let groups_ratio = interleaved_ratio(
@@ -247,9 +280,12 @@ fn dispatch(c: &mut Criterion) {
         ("app_3_nested_groups_3_middleware", grouped_app(true)),
     ];
     for (name, app) in cases {
-        let mut driver = Driver::new(app);
+        let (shared, mut conn) = (into_shared(app), HttpConn::new());
         let mut out = Vec::with_capacity(64 * 1024);
-        assert_eq!(driver.process(&bytes, &mut out), bytes.len());
+        assert_eq!(
+            drive(&mut conn, &shared, &bytes, &mut out, false),
+            bytes.len()
+        );
         assert_eq!(
             out.windows(6).filter(|w| w == b"HTTP/1").count(),
             REQUESTS.len()
@@ -257,7 +293,13 @@ fn dispatch(c: &mut Criterion) {
         g.bench_function(name, |b| {
             b.iter(|| {
                 out.clear();
-                black_box(driver.process(black_box(&bytes), &mut out));
+                black_box(drive(
+                    &mut conn,
+                    &shared,
+                    black_box(&bytes),
+                    &mut out,
+                    false,
+                ));
             })
         });
     }

@@ -6,9 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use uweb::internals::{
-    OpCode, WsConnection, WsEvent, ws_parse_header, ws_parse_header_reference, ws_unmask,
-};
+use uweb::internals::{self, Event, OpCode, WsConn};
 
 const SIZES: [usize; 3] = [16, 1024, 64 * 1024];
 /// XOR with 0x20 swaps ASCII letter case, so a text payload stays valid UTF-8 whether the
@@ -45,14 +43,14 @@ fn echo(c: &mut Criterion) {
         for size in SIZES {
             let mut frame = client_frame(size, opcode);
             let mut out = Vec::with_capacity(size + 16);
-            let mut conn = WsConnection::new();
+            let mut conn = WsConn::new();
             group.throughput(Throughput::Bytes(frame.len() as u64));
             group.bench_function(BenchmarkId::from_parameter(size), |b| {
                 b.iter(|| {
                     out.clear();
                     let (used, event) = conn.next(black_box(&mut frame), &mut out, 1 << 20);
                     match event {
-                        Some(WsEvent::Message(payload, op)) => conn.send(&mut out, &payload, op),
+                        Some(Event::Message(payload, op)) => conn.send(&mut out, &payload, op),
                         other => panic!("unexpected {other:?}"),
                     };
                     black_box((used, &out));
@@ -69,7 +67,7 @@ fn unmask(c: &mut Criterion) {
         let mut payload = vec![0x5a; size];
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_function(BenchmarkId::from_parameter(size), |b| {
-            b.iter(|| ws_unmask(black_box(&mut payload), [1, 2, 3, 4], 0));
+            b.iter(|| internals::unmask(black_box(&mut payload), [1, 2, 3, 4], 0));
         });
     }
     group.finish();
@@ -82,10 +80,10 @@ fn parse_header(c: &mut Criterion) {
     for size in SIZES {
         let frame = client_frame(size, OpCode::Binary);
         group.bench_function(BenchmarkId::new("uweb", size), |b| {
-            b.iter(|| ws_parse_header(black_box(&frame)));
+            b.iter(|| internals::parse_header(black_box(&frame)));
         });
         group.bench_function(BenchmarkId::new("tungstenite", size), |b| {
-            b.iter(|| ws_parse_header_reference(black_box(&frame)));
+            b.iter(|| internals::parse_header_tungstenite(black_box(&frame)));
         });
     }
     group.finish();

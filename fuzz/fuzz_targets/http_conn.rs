@@ -9,10 +9,10 @@
 //! by a multiple of the input; whatever is written starts like an HTTP/1.1 response.
 #![no_main]
 
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use uweb::internals::Driver;
+use uweb::internals::{HttpConn, Next, Shared, drive, into_shared};
 use uweb::{App, Config};
 
 /// Output bytes allowed per input byte, plus a constant: the largest answer (a `405` with
@@ -68,13 +68,14 @@ fn app(config: Config) -> App {
         .method("PROPFIND", "/*", |res, _req| res.end_without_body(Some(3)))
 }
 
-static DRIVERS: LazyLock<Mutex<[Driver; 2]>> = LazyLock::new(|| {
+/// The app compiled with the default limits, and with tight ones.
+static APPS: LazyLock<[Shared; 2]> = LazyLock::new(|| {
     let mut tight = Config::default();
     tight.max_head_bytes = 128;
     tight.max_header_fields = 4;
     tight.max_request_target_bytes = 32;
     tight.max_body_bytes = 64;
-    Mutex::new([Driver::new(app(Config::default())), Driver::new(app(tight))])
+    [app(Config::default()), app(tight)].map(into_shared)
 });
 
 fuzz_target!(|data: &[u8]| {
@@ -82,16 +83,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let pieces = [a, b, c, d].map(|n| usize::from(n) + 1);
-    let mut drivers = DRIVERS.lock().unwrap_or_else(|e| e.into_inner());
-    let driver = &mut drivers[usize::from(flags & 1)];
-    driver.reset();
-    driver.set_shutting_down(flags & 2 != 0);
+    let shared = &APPS[usize::from(flags & 1)];
+    let shutting_down = flags & 2 != 0;
+    let mut conn = HttpConn::new();
 
     let mut out = Vec::new();
     let mut stash: Vec<u8> = Vec::new();
     let (mut pos, mut fed) = (0, 0);
     for &piece in pieces.iter().cycle() {
-        if pos == wire.len() || driver.is_closing() {
+        if pos == wire.len() || conn.next() != Next::Serve {
             break;
         }
         let input = &wire[pos..wire.len().min(pos + piece)];
@@ -99,12 +99,12 @@ fuzz_target!(|data: &[u8]| {
         fed += input.len();
         // As the loop's `feed`: process the read directly, or behind what is stashed.
         if stash.is_empty() {
-            let used = driver.process(input, &mut out);
+            let used = drive(&mut conn, shared, input, &mut out, shutting_down);
             assert!(used <= input.len(), "consumed {used} of {}", input.len());
             stash.extend_from_slice(&input[used..]);
         } else {
             stash.extend_from_slice(input);
-            let used = driver.process(&stash, &mut out);
+            let used = drive(&mut conn, shared, &stash, &mut out, shutting_down);
             assert!(used <= stash.len(), "consumed {used} of {}", stash.len());
             stash.drain(..used);
         }
@@ -115,11 +115,17 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     assert!(out.is_empty() || out.starts_with(b"HTTP/1.1 "), "{out:?}");
-    if driver.is_closing() {
+    if conn.next() != Next::Serve {
         // A closing connection reads nothing more and writes nothing more.
         let before = out.len();
         assert_eq!(
-            driver.process(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &mut out),
+            drive(
+                &mut conn,
+                shared,
+                b"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+                &mut out,
+                shutting_down
+            ),
             27
         );
         assert_eq!(out.len(), before, "output after close");

@@ -6,11 +6,12 @@
 //! the same outcome fed whole or one byte at a time.
 #![no_main]
 
+use std::mem::MaybeUninit;
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use uweb::Config;
-use uweb::internals::{ChunkedDecoder, ChunkedError, parse_head};
+use uweb::internals::{BodyFraming, ChunkedDecoder, ChunkedError, Head, MAX_FIELDS, parse_head};
 
 /// The defaults, and tight limits that put every limit check within the fuzzer's reach.
 static CONFIGS: LazyLock<[Config; 2]> = LazyLock::new(|| {
@@ -28,19 +29,44 @@ fuzz_target!(|data: &[u8]| {
     check_chunked(data);
 });
 
+/// What a head is compared on: length, field count, path length, framing, keep-alive.
+type Summary = (usize, usize, usize, BodyFraming, bool);
+
+fn summary(head: &Head<'_, '_>) -> Summary {
+    let fields = head.headers.len();
+    (
+        head.len,
+        fields,
+        head.path.len(),
+        head.framing,
+        head.keep_alive,
+    )
+}
+
 fn check_head(data: &[u8], config: &Config) {
-    match parse_head(data, config) {
+    // As many header slots as the connection offers (`Config` may only lower it).
+    let mut slots = [const { MaybeUninit::uninit() }; MAX_FIELDS];
+    match parse_head(data, &mut slots, config) {
         Ok(Some(head)) => {
             assert!(head.len <= data.len(), "head longer than input");
             assert!(head.len <= config.max_head_bytes, "head over the limit");
-            assert!(head.fields <= config.max_header_fields, "too many fields");
-            assert!(head.path_len < head.len);
-            assert_eq!(parse_head(&data[..head.len], config), Ok(Some(head)));
+            assert!(
+                head.headers.len() <= config.max_header_fields,
+                "too many fields"
+            );
+            assert!(head.path.len() < head.len);
+            let mut again = [const { MaybeUninit::uninit() }; MAX_FIELDS];
+            let alone = parse_head(&data[..head.len], &mut again, config);
+            assert_eq!(
+                alone.map(|h| h.map(|h| summary(&h))),
+                Ok(Some(summary(&head)))
+            );
         }
         Ok(None) => {}
-        Err(status) => assert!(
-            matches!(status, 400 | 413 | 414 | 431 | 501 | 505),
-            "unexpected status {status}"
+        Err(error) => assert!(
+            matches!(error.status(), 400 | 413 | 414 | 431 | 501 | 505),
+            "unexpected status {}",
+            error.status()
         ),
     }
 }

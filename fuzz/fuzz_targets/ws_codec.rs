@@ -8,13 +8,13 @@
 
 use libfuzzer_sys::fuzz_target;
 use uweb::internals::{
-    OpCode, ws_parse_header, ws_parse_header_reference, ws_unmask, ws_write_frame,
+    RawData, RawOpCode, parse_header, parse_header_tungstenite, unmask, write_frame,
 };
 
 fuzz_target!(|data: &[u8]| {
     // The hand-written parser agrees with tungstenite's, except that it refuses a reserved
     // opcode before the whole header has arrived.
-    let (ours, reference) = (ws_parse_header(data), ws_parse_header_reference(data));
+    let (ours, reference) = (parse_header(data), parse_header_tungstenite(data));
     match ours {
         Err(_) => assert!(!matches!(reference, Ok(Some(_))), "{data:x?}"),
         _ => assert_eq!(ours, reference, "{data:x?}"),
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(ours.is_err());
     }
 
-    if let Ok(Some(h)) = ws_parse_header(data) {
+    if let Ok(Some(h)) = parse_header(data) {
         assert!(h.header_len <= data.len());
         assert!((2..=14).contains(&h.header_len));
         let extended = match data[1] & 0x7f {
@@ -33,12 +33,12 @@ fuzz_target!(|data: &[u8]| {
         };
         let masked = if h.mask.is_some() { 4 } else { 0 };
         assert_eq!(h.header_len, 2 + extended + masked);
-        assert!(h.opcode <= 0x0f);
+        assert!(u8::from(h.opcode) <= 0x0f);
     }
 
     let mut out = Vec::new();
-    ws_write_frame(&mut out, OpCode::Binary, data);
-    let h = ws_parse_header(&out).unwrap().unwrap();
+    write_frame(&mut out, RawOpCode::Data(RawData::Binary), true, data);
+    let h = parse_header(&out).unwrap().unwrap();
     assert_eq!(h.payload_len, data.len() as u64);
     assert_eq!(h.header_len + data.len(), out.len());
     assert!(h.fin && !h.rsv && h.mask.is_none());
@@ -48,16 +48,16 @@ fuzz_target!(|data: &[u8]| {
     };
     let mask = [*m0, *m1, *m2, *m3];
     let mut whole = rest.to_vec();
-    ws_unmask(&mut whole, mask, 0);
+    unmask(&mut whole, mask, 0);
     let mut pieces = rest.to_vec();
     let at = usize::from(*split).min(pieces.len());
     let (a, b) = pieces.split_at_mut(at);
-    ws_unmask(a, mask, 0);
-    ws_unmask(b, mask, at);
+    unmask(a, mask, 0);
+    unmask(b, mask, at);
     assert_eq!(pieces, whole);
     for (i, (x, y)) in whole.iter().zip(rest).enumerate() {
         assert_eq!(*x, y ^ mask[i % 4]);
     }
-    ws_unmask(&mut whole, mask, 0);
+    unmask(&mut whole, mask, 0);
     assert_eq!(whole, rest);
 });

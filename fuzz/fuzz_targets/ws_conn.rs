@@ -10,7 +10,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use uweb::internals::{OpCode, WsConnection, WsEvent, ws_parse_header};
+use uweb::internals::{Event, OpCode, WsConn, parse_header};
 
 fuzz_target!(|data: &[u8]| {
     let [flags, a, b, c, d, ref wire @ ..] = *data else {
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let pieces = [a, b, c, d].map(|n| usize::from(n) + 1);
     let max = if flags & 1 != 0 { 64 } else { 1 << 20 };
-    let mut conn = WsConnection::new();
+    let mut conn = WsConn::new();
     let mut out = Vec::new();
     if flags & 2 != 0 {
         assert!(conn.end(&mut out, 1000, "bye"));
@@ -43,29 +43,36 @@ fuzz_target!(|data: &[u8]| {
             };
             assert!(!finished, "event after the connection finished: {event:?}");
             match event {
-                WsEvent::Message(payload, opcode) => {
+                Event::Message(payload, opcode) => {
                     assert!(payload.len() <= max);
                     if opcode == OpCode::Text {
                         assert!(std::str::from_utf8(&payload).is_ok());
                     }
-                    let payload = payload.into_owned();
+                    let payload = payload.to_vec();
                     conn.send(&mut out, &payload, opcode);
                 }
-                WsEvent::Ping(p) | WsEvent::Pong(p) => assert!(p.len() <= 125),
-                WsEvent::Close(..) | WsEvent::Fail(_) => finished = true,
+                Event::Ping(p) | Event::Pong(p) => assert!(p.len() <= 125),
+                Event::Close(..) | Event::Fail(_) => finished = true,
             }
             stash.drain(..used);
         }
     }
-    assert!(out.len() <= wire.len() + 2 + 125, "{} out for {} in", out.len(), wire.len());
+    assert!(
+        out.len() <= wire.len() + 2 + 125,
+        "{} out for {} in",
+        out.len(),
+        wire.len()
+    );
     // Everything written parses as whole, unmasked, final frames.
     let mut rest = &out[..];
     while !rest.is_empty() {
-        let h = ws_parse_header(rest).expect("valid header").expect("whole header");
+        let h = parse_header(rest)
+            .expect("valid header")
+            .expect("whole header");
         assert!(h.mask.is_none() && h.fin && !h.rsv);
         let len = h.header_len + h.payload_len as usize;
         assert!(len <= rest.len(), "truncated frame in the output");
-        if h.opcode >= 8 {
+        if u8::from(h.opcode) >= 8 {
             assert!(h.payload_len <= 125);
         }
         rest = &rest[len..];

@@ -7,14 +7,18 @@ use super::handler::Middleware;
 use crate::router::{HandlerId, RouteTree};
 
 /// A route tree and the routes its handler ids index.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Default)]
-pub(crate) struct Table {
-    pub(crate) tree: RouteTree,
-    pub(crate) routes: Vec<Route>,
+pub struct Table {
+    /// Every route under its full pattern; handler ids index `routes`.
+    pub tree: RouteTree,
+    /// The compiled routes, in compilation order.
+    pub routes: Vec<Route>,
 }
 
 /// One compiled route.
-pub(crate) struct Route {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub struct Route {
     pub(crate) kind: RouteKind,
     /// The `:name`s of the full pattern, in order.
     pub(crate) param_names: Box<[Box<str>]>,
@@ -24,6 +28,26 @@ pub(crate) struct Route {
     pub(crate) before: Box<[Middleware]>,
     /// Hooks to run after the handler, innermost first.
     pub(crate) after: Box<[Middleware]>,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("tree", &self.tree)
+            .field("routes", &self.routes)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("label", &self.label)
+            .field("param_names", &self.param_names)
+            .field("before", &self.before.len())
+            .field("after", &self.after.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Middleware inherited from enclosing groups (and the app).

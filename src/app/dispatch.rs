@@ -25,15 +25,26 @@ use crate::router::{DomainTree, Params, server_name};
 use crate::ws::handshake;
 
 /// Everything the loops share, read-only: the route tables, the error handler, the limits.
-pub(crate) struct Shared {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub struct Shared {
     /// Routes for hosts that no domain matches.
-    pub(crate) default: Table,
+    pub default: Table,
     /// Domain patterns, mapping to indexes of `domain_tables`.
     pub(crate) domains: DomainTree,
     pub(crate) domain_tables: Vec<Table>,
     /// `None`: the default (log, then `500`).
     pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) config: Config,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("default", &self.default)
+            .field("domain_tables", &self.domain_tables)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Dispatch for Shared {

@@ -15,7 +15,7 @@ mod tls;
 
 pub use builder::App;
 #[cfg(feature = "internals")]
-pub(crate) use dispatch::Shared;
+pub use dispatch::Shared;
 pub use endpoint::{EndpointResult, HttpEndpoint};
 pub use group::Router;
 pub use handler::HandlerReturn;

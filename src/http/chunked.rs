@@ -4,8 +4,9 @@
 const MAX_TRAILER_BYTES: usize = 8 * 1024;
 
 /// Why a chunked body is rejected (the connection answers 400 and closes; RFC 9112 §7.1).
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ChunkedError {
+pub enum ChunkedError {
     /// chunk-size is empty, not 1*HEXDIG, or wider than 64 bits (RFC 9112 §7.1).
     InvalidChunkSize,
     /// Missing CRLF, bare CR or LF, or a CTL in an extension or trailer (RFC 9112 §7.1, §2.2).
@@ -45,8 +46,9 @@ enum State {
 }
 
 /// Incremental chunked-body decoder; no heap, resumable at any byte (RFC 9112 §7.1).
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Debug, Default)]
-pub(crate) struct ChunkedDecoder {
+pub struct ChunkedDecoder {
     /// Current grammar position.
     state: State,
     /// chunk-size being parsed, then the bytes left in the current chunk-data.
@@ -68,9 +70,10 @@ const fn is_bad_ctl(b: u8) -> bool {
     (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 impl ChunkedDecoder {
     /// A decoder positioned at the first chunk-size (RFC 9112 §7.1).
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self::default()
     }
 
@@ -78,7 +81,7 @@ impl ChunkedDecoder {
     /// Calls `on_data(slice)` for each run of de-chunked body data, in order; slices borrow `input`.
     /// Returns `Ok((consumed, done))`: `done` once the last-chunk, trailer section and final CRLF
     /// are read; bytes past `consumed` belong to the next request. When not done, all is consumed.
-    pub(crate) fn decode(
+    pub fn decode(
         &mut self,
         input: &[u8],
         mut on_data: impl FnMut(&[u8]),

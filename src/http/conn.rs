@@ -16,10 +16,12 @@ use crate::config::Config;
 use crate::net::link::Link;
 
 /// Most header fields parsed into stack slots; `Config::max_header_fields` may only lower it.
-const MAX_FIELDS: usize = 128;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub const MAX_FIELDS: usize = 128;
 
 /// What handles a parsed request head: the app's router and handlers.
-pub(crate) trait Dispatch {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub trait Dispatch {
     /// Answers (or starts answering) one request. `res` is fresh for this request.
     /// `server_name` is the connection's TLS SNI name, if any: it chooses the routing domain
     /// before the `Host` field does.
@@ -37,7 +39,8 @@ pub(crate) trait Dispatch {
 }
 
 /// Everything from the loop that one `process` call needs.
-pub(crate) struct Io<'a> {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub struct Io<'a> {
     /// The loop's cork buffer.
     pub out: &'a mut Vec<u8>,
     /// The socket's write side, for `HttpResponse::write` to flush through and report on.
@@ -68,8 +71,9 @@ enum Reading {
 }
 
 /// What the connection wants after a `process` call: the loop asks, then acts.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Next {
+pub enum Next {
     /// Keep serving.
     Serve,
     /// Send what is buffered, then close (after a protocol error or `Connection: close`).
@@ -77,15 +81,39 @@ pub(crate) enum Next {
     /// Close at once (`res.close()`).
     Abort,
     /// A handler accepted a protocol switch: the loop takes it with
-    /// [`HttpConn::take_switch`] and hands the rest of the input to the new protocol.
+    /// `HttpConn::take_switch` and hands the rest of the input to the new protocol.
     Switch,
 }
 
 /// One HTTP/1.1 connection's protocol state. Small, and owns no buffer.
-pub(crate) struct HttpConn {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub struct HttpConn {
     reading: Reading,
     response: ResponseState,
     body_read: u64,
+}
+
+impl std::fmt::Debug for Io<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Io")
+            .field("out", &self.out.len())
+            .field("buffered", &self.link.buffered())
+            .field("config", self.config)
+            .field("remote", &self.remote)
+            .field("shutting_down", &self.shutting_down)
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for HttpConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConn")
+            .field("reading", &self.reading)
+            .field("next", &self.next())
+            .field("body_read", &self.body_read)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for HttpConn {
@@ -94,9 +122,10 @@ impl Default for HttpConn {
     }
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 impl HttpConn {
     /// A connection waiting for its first request.
-    pub(crate) const fn new() -> Self {
+    pub const fn new() -> Self {
         HttpConn {
             reading: Reading::Head,
             response: ResponseState::new(),
@@ -105,7 +134,7 @@ impl HttpConn {
     }
 
     /// What the connection wants next.
-    pub(crate) fn next(&self) -> Next {
+    pub fn next(&self) -> Next {
         match self.response.phase {
             Phase::Aborted => Next::Abort,
             Phase::Switched(_) => Next::Switch,
@@ -115,7 +144,7 @@ impl HttpConn {
     }
 
     /// True between requests: nothing half-read, the last response complete.
-    pub(crate) fn is_idle(&self) -> bool {
+    pub fn is_idle(&self) -> bool {
         matches!(self.reading, Reading::Head) && self.response.is_ended()
     }
 
@@ -135,13 +164,13 @@ impl HttpConn {
     }
 
     /// True while a request body is being read.
-    pub(crate) fn in_body(&self) -> bool {
+    pub fn in_body(&self) -> bool {
         matches!(self.reading, Reading::Length(_) | Reading::Chunked(_))
     }
 
     /// Feeds received bytes; returns how many were consumed. Unconsumed bytes (a partial head,
     /// or requests queued behind a pending response) must be offered again with more data.
-    pub(crate) fn process(&mut self, input: &[u8], io: &mut Io<'_>, app: &impl Dispatch) -> usize {
+    pub fn process(&mut self, input: &[u8], io: &mut Io<'_>, app: &impl Dispatch) -> usize {
         let mut pos = 0;
         loop {
             match self.response.phase {

@@ -2,8 +2,9 @@
 
 /// A request the server refuses to process. Each maps to one pre-baked response carrying
 /// `Connection: close`; the connection is closed after it is sent.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ProtoError {
+pub enum ProtoError {
     /// 400: malformed request line or field, conflicting or invalid framing.
     BadRequest,
     /// 413: body larger than [`Config::max_body_bytes`](crate::Config::max_body_bytes).
@@ -29,9 +30,10 @@ macro_rules! baked {
     };
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 impl ProtoError {
     /// The complete response bytes for this error: status line, `Connection: close`, empty body.
-    pub(crate) fn response(self) -> &'static [u8] {
+    pub fn response(self) -> &'static [u8] {
         match self {
             ProtoError::BadRequest => baked!("400 Bad Request"),
             ProtoError::ContentTooLarge => baked!("413 Content Too Large"),
@@ -39,6 +41,39 @@ impl ProtoError {
             ProtoError::HeaderFieldsTooLarge => baked!("431 Request Header Fields Too Large"),
             ProtoError::NotImplemented => baked!("501 Not Implemented"),
             ProtoError::VersionNotSupported => baked!("505 HTTP Version Not Supported"),
+        }
+    }
+
+    /// The status code of [`response`](Self::response): 400, 413, 414, 431, 501 or 505.
+    #[cfg(any(test, feature = "internals"))]
+    pub fn status(self) -> u16 {
+        match self {
+            ProtoError::BadRequest => 400,
+            ProtoError::ContentTooLarge => 413,
+            ProtoError::UriTooLong => 414,
+            ProtoError::HeaderFieldsTooLarge => 431,
+            ProtoError::NotImplemented => 501,
+            ProtoError::VersionNotSupported => 505,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProtoError::*;
+
+    #[test]
+    fn status_is_the_baked_status_line() {
+        for e in [
+            BadRequest,
+            ContentTooLarge,
+            UriTooLong,
+            HeaderFieldsTooLarge,
+            NotImplemented,
+            VersionNotSupported,
+        ] {
+            let line = format!("HTTP/1.1 {} ", e.status());
+            assert!(e.response().starts_with(line.as_bytes()), "{e:?}");
         }
     }
 }

@@ -7,11 +7,13 @@ use super::errors::ProtoError;
 use crate::config::Config;
 
 /// Stack storage for the header fields of one request head.
-pub(crate) type HeaderSlots<'b> = [MaybeUninit<httparse::Header<'b>>];
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub type HeaderSlots<'b> = [MaybeUninit<httparse::Header<'b>>];
 
 /// How the message body of a request is delimited (RFC 9112 section 6.3).
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BodyFraming {
+pub enum BodyFraming {
     /// No body.
     None,
     /// `Content-Length` bytes.
@@ -21,8 +23,9 @@ pub(crate) enum BodyFraming {
 }
 
 /// A parsed and validated request head; borrows the read buffer.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Debug)]
-pub(crate) struct Head<'h, 'b> {
+pub struct Head<'h, 'b> {
     /// Method token, case-sensitive (RFC 9110 section 9.1).
     pub method: &'b str,
     /// Request target as sent (RFC 9112 section 3.2).
@@ -53,7 +56,11 @@ pub(crate) struct Head<'h, 'b> {
 /// Parses one request head from the front of `buf`.
 ///
 /// Returns `Ok(None)` when more bytes are needed and the limits still allow them.
-pub(crate) fn parse_head<'h, 'b>(
+///
+/// # Errors
+/// The protocol error the connection answers with (its pre-baked response, then close).
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub fn parse_head<'h, 'b>(
     buf: &'b [u8],
     slots: &'h mut HeaderSlots<'b>,
     config: &Config,

@@ -5,7 +5,8 @@
 use std::io;
 
 /// A socket's write side: the bytes it holds back, and a flush of the loop's cork.
-pub(crate) trait Link {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub trait Link {
     /// Bytes waiting for the kernel (the backpressure buffer plus queued shared frames).
     fn buffered(&self) -> usize;
     /// Writes queued frames and `cork` with one call; keeps what the kernel refuses. `cork`
@@ -21,7 +22,7 @@ pub(crate) trait Link {
 /// accumulates everything written.
 #[cfg(feature = "internals")]
 #[derive(Debug, Default)]
-pub(crate) struct Detached;
+pub struct Detached;
 
 #[cfg(feature = "internals")]
 impl Link for Detached {

@@ -7,13 +7,15 @@ mod pattern;
 mod tree;
 
 pub(crate) use domain::{DomainTree, server_name};
-pub(crate) use params::{HandlerId, Params, Priority};
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub use params::{HandlerId, Params, Priority};
 
 use tree::{Key, Node, key_of};
 
 /// Routing table: built once with [`RouteTree::add`], then shared read-only.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Debug, Default)]
-pub(crate) struct RouteTree {
+pub struct RouteTree {
     /// Method trees sorted by method name.
     methods: Vec<MethodTree>,
     /// The ANY tree, tried after the method trees.
@@ -42,12 +44,13 @@ fn routable(path: &str) -> bool {
     path.starts_with('/') && u32::try_from(path.len()).is_ok()
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 impl RouteTree {
     /// Registers `handler` for `pattern` in the tree of `method` (`None`: the ANY tree).
     ///
     /// Same tree, same shape and same priority replaces the previous handler id.
     /// Panics with a message naming the pattern if it is invalid.
-    pub(crate) fn add(
+    pub fn add(
         &mut self,
         method: Option<&str>,
         pattern: &str,
@@ -88,7 +91,7 @@ impl RouteTree {
     /// Calls `visit(handler, params)` for each candidate; `true` means handled (stop),
     /// `false` means yield (continue with the next candidate). Returns true if a visit
     /// returned true. `params` is cleared first and holds the current candidate's ranges.
-    pub(crate) fn route(
+    pub fn route(
         &self,
         method: &str,
         path: &str,

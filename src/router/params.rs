@@ -2,14 +2,17 @@
 //! parameters, and the order of handlers on one node.
 
 /// Index of a handler in the app's handler table.
-pub(crate) type HandlerId = u32;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub type HandlerId = u32;
 
 /// Byte ranges (start, end) of `:param` segments in the matched path, in pattern order.
-pub(crate) type Params = smallvec::SmallVec<[(u32, u32); 8]>;
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub type Params = smallvec::SmallVec<[(u32, u32); 8]>;
 
 /// Order of handlers that sit on the same node (same method tree and pattern shape).
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Priority {
+pub enum Priority {
     /// WebSocket upgrade routes; tried first.
     Upgrade,
     /// Ordinary method routes.

@@ -45,25 +45,27 @@ pub(crate) const MAX_HEADER_BYTES: usize = 14;
 pub(crate) const MAX_CONTROL_PAYLOAD: usize = 125;
 
 /// A parsed frame header.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Header {
+pub struct Header {
     /// FIN bit: last frame of its message.
-    pub(crate) fin: bool,
+    pub fin: bool,
     /// Any of RSV1-3 set (no extension is negotiated, so this is a protocol error).
-    pub(crate) rsv: bool,
+    pub rsv: bool,
     /// The opcode.
-    pub(crate) opcode: RawOpCode,
+    pub opcode: RawOpCode,
     /// The masking key; clients must mask every frame (RFC 6455 section 5.3).
-    pub(crate) mask: Option<[u8; 4]>,
+    pub mask: Option<[u8; 4]>,
     /// Payload length in bytes.
-    pub(crate) payload_len: u64,
+    pub payload_len: u64,
     /// Header length in bytes (2 to 14).
-    pub(crate) header_len: usize,
+    pub header_len: usize,
 }
 
 /// Why a header cannot be accepted: a reserved opcode or a 64-bit length with its top bit set.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct BadHeader;
+pub struct BadHeader;
 
 /// Parses the frame header at the front of `buf`; `Ok(None)` while it is incomplete.
 ///
@@ -71,7 +73,8 @@ pub(crate) struct BadHeader;
 /// and `Read` calls) costing most of a 16-byte echo. Tests and the `ws_codec` fuzz target
 /// check it against tungstenite's parser ([`parse_header_tungstenite`]). It fails a reserved
 /// opcode as soon as the first byte shows it, where tungstenite waits for the whole header.
-pub(crate) fn parse_header(buf: &[u8]) -> Result<Option<Header>, BadHeader> {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub fn parse_header(buf: &[u8]) -> Result<Option<Header>, BadHeader> {
     let [first, second, ..] = *buf else {
         return Ok(None);
     };
@@ -118,8 +121,8 @@ pub(crate) fn parse_header(buf: &[u8]) -> Result<Option<Header>, BadHeader> {
 
 /// The same parse through tungstenite's `FrameHeader`: the reference [`parse_header`] is
 /// tested and fuzzed against.
-#[cfg_attr(not(feature = "internals"), allow(dead_code))]
-pub(crate) fn parse_header_tungstenite(buf: &[u8]) -> Result<Option<Header>, BadHeader> {
+#[cfg_attr(not(feature = "internals"), allow(dead_code, unreachable_pub))]
+pub fn parse_header_tungstenite(buf: &[u8]) -> Result<Option<Header>, BadHeader> {
     let mut cursor = Cursor::new(buf);
     match FrameHeader::parse(&mut cursor) {
         Ok(None) => Ok(None),
@@ -141,7 +144,8 @@ pub(crate) fn parse_header_tungstenite(buf: &[u8]) -> Result<Option<Header>, Bad
 }
 
 /// Appends one unmasked (server-to-client) frame to `out`: header, then `payload`.
-pub(crate) fn write_frame(out: &mut Vec<u8>, opcode: RawOpCode, fin: bool, payload: &[u8]) {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub fn write_frame(out: &mut Vec<u8>, opcode: RawOpCode, fin: bool, payload: &[u8]) {
     write_header(out, opcode, fin, payload.len());
     out.extend_from_slice(payload);
 }
@@ -193,7 +197,8 @@ pub(crate) fn truncate(s: &str, max: usize) -> &str {
 /// masked payload (so a payload can be unmasked piece by piece as it arrives).
 ///
 /// Eight bytes at a time through `u64` words: safe code the compiler vectorises.
-pub(crate) fn unmask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub fn unmask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
     let o = offset & 3;
     let half = u32::from_ne_bytes([
         mask[o],

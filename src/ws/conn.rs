@@ -27,8 +27,9 @@ pub(crate) const NO_STATUS: u16 = 1005;
 pub(crate) const ABNORMAL: u16 = 1006;
 
 /// Where the closing handshake stands (RFC 6455 section 7).
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CloseState {
+pub enum CloseState {
     /// Messages flow both ways.
     Open,
     /// We sent a close frame and wait for the peer's; received data is dropped.
@@ -39,8 +40,9 @@ pub(crate) enum CloseState {
 
 /// A received message's payload: borrowed from the input when it arrived in one piece,
 /// owned when it had to be assembled.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Debug)]
-pub(crate) enum Payload<'a> {
+pub enum Payload<'a> {
     /// Unmasked in place in the caller's input.
     Borrowed(&'a [u8]),
     /// Assembled from fragments or several reads.
@@ -59,15 +61,16 @@ impl std::ops::Deref for Payload<'_> {
 }
 
 /// What one call to [`WsConn::next`] found.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Debug)]
-pub(crate) enum Event<'a> {
+pub enum Event<'a> {
     /// A whole text (valid UTF-8) or binary message.
     Message(Payload<'a>, OpCode),
     /// A ping; the pong with the same payload is already written.
     Ping(&'a [u8]),
     /// A pong.
     Pong(&'a [u8]),
-    /// The peer's close frame: its code ([`NO_STATUS`] if none) and reason. If we had not
+    /// The peer's close frame: its code (1005, `NO_STATUS`, if none) and reason. If we had not
     /// closed yet, the close frame answering it is already written.
     Close(u16, &'a str),
     /// The peer broke the protocol; a close frame with this code is written (unless we had
@@ -86,8 +89,9 @@ struct Partial {
 }
 
 /// One WebSocket connection's protocol state. Owns no buffer between messages.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 #[derive(Debug)]
-pub(crate) struct WsConn {
+pub struct WsConn {
     /// The message being assembled; empty (unallocated) otherwise.
     message: Vec<u8>,
     /// Opcode of the message in progress (after its first frame).
@@ -106,9 +110,10 @@ impl Default for WsConn {
     }
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 impl WsConn {
     /// An open connection, right after the handshake.
-    pub(crate) const fn new() -> Self {
+    pub const fn new() -> Self {
         WsConn {
             message: Vec::new(),
             kind: None,
@@ -119,7 +124,7 @@ impl WsConn {
     }
 
     /// The closing handshake's state.
-    pub(crate) fn close_state(&self) -> CloseState {
+    pub fn close_state(&self) -> CloseState {
         self.close_state
     }
 
@@ -129,7 +134,7 @@ impl WsConn {
     /// partial frame header or control frame) must be offered again with more data.
     /// Frames (pong, close) the protocol requires in answer are appended to `out`.
     /// Messages longer than `max_payload` bytes fail the connection with close code 1009.
-    pub(crate) fn next<'a>(
+    pub fn next<'a>(
         &mut self,
         input: &'a mut [u8],
         out: &mut Vec<u8>,
@@ -311,7 +316,7 @@ impl WsConn {
     }
 
     /// Appends a message frame to `out`; false (nothing written) once we have closed.
-    pub(crate) fn send(&self, out: &mut Vec<u8>, payload: &[u8], opcode: OpCode) -> bool {
+    pub fn send(&self, out: &mut Vec<u8>, payload: &[u8], opcode: OpCode) -> bool {
         if self.close_state != CloseState::Open {
             return false;
         }
@@ -327,7 +332,7 @@ impl WsConn {
     /// Starts the closing handshake: appends a close frame with `code` and `reason` (cut to
     /// fit 123 bytes). Codes that may not be sent (1005, 1006, 1015, or outside the RFC 6455
     /// section 7.4 ranges) give an empty close payload. False if we had closed already.
-    pub(crate) fn end(&mut self, out: &mut Vec<u8>, code: u16, reason: &str) -> bool {
+    pub fn end(&mut self, out: &mut Vec<u8>, code: u16, reason: &str) -> bool {
         if self.close_state != CloseState::Open {
             return false;
         }

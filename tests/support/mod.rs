@@ -1,5 +1,7 @@
 //! Shared test helpers: a real server on 127.0.0.1:0 and a raw-bytes client with deadlines.
-#![allow(dead_code)]
+// Each test crate uses a different part of these helpers, and `pub` here only means "for the
+// test files" (the crate-level `unreachable_pub` lint is for the library).
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

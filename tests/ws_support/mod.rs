@@ -1,6 +1,8 @@
 //! WebSocket test clients: tungstenite over a blocking `TcpStream`, and a raw client that
 //! writes hand-made frames (for what a well-behaved client library never sends).
-#![allow(dead_code)]
+// Each test crate uses a different part of these helpers, and `pub` here only means "for the
+// test files" (the crate-level `unreachable_pub` lint is for the library).
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
