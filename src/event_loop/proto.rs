@@ -42,7 +42,7 @@ pub(crate) struct Conn<'a> {
 /// The protocol a connection speaks: HTTP/1.1 until a protocol switch, then WebSocket.
 pub(crate) enum Proto {
     Http(HttpConn),
-    Ws(Box<WsState>),
+    Ws(WsState),
 }
 
 impl Proto {
@@ -158,7 +158,7 @@ impl Proto {
                 return None;
             }
         };
-        let mut ws = Box::new(WsState::new(*accepted));
+        let mut ws = WsState::new(*accepted);
         let (clock, armed) = policy::ws_opened(ws.settings(), now);
         ws.clock = clock;
         with_env(conn, lent, |env| ws.open(env));

@@ -47,7 +47,11 @@ pub(crate) struct Socket {
     /// Received bytes not yet consumed (a partial head, or pipelined requests waiting).
     /// Empty, with no allocation, while the connection is idle.
     pub(crate) stash: Vec<u8>,
-    pub(crate) armed: Armed,
+    /// The armed timer, kept as two fields (not an `Armed`) so that it packs with
+    /// `peer_closed` and the entry stays within its size budget.
+    pub(crate) timer: Timer,
+    /// Loop second at which `timer` fires (`u32::MAX`: never).
+    pub(crate) deadline: u32,
     /// The peer shut down its sending side (read returned 0).
     pub(crate) peer_closed: bool,
 }
@@ -60,9 +64,24 @@ impl Socket {
             remote,
             proto: Proto::http(),
             stash: Vec::new(),
-            armed,
+            timer: armed.timer,
+            deadline: armed.deadline,
             peer_closed: false,
         }
+    }
+
+    /// The armed timer.
+    pub(crate) fn armed(&self) -> Armed {
+        Armed {
+            timer: self.timer,
+            deadline: self.deadline,
+        }
+    }
+
+    /// Arms `armed` (replacing the timer there was).
+    pub(crate) fn arm(&mut self, armed: Armed) {
+        self.timer = armed.timer;
+        self.deadline = armed.deadline;
     }
 }
 

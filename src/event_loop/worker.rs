@@ -256,7 +256,7 @@ impl<S: Service> Worker<S> {
         let Some(socket) = self.sockets.get_mut(key) else {
             return;
         };
-        if socket.armed.timer == Timer::Linger {
+        if socket.armed().timer == Timer::Linger {
             if socket.wire.discard_input(&mut self.recv) {
                 self.close(key);
             }
@@ -395,17 +395,17 @@ impl<S: Service> Worker<S> {
         let stash_empty = socket.stash.is_empty();
         match socket
             .proto
-            .after(facts, socket.armed, self.now, stash_empty, config)
+            .after(facts, socket.armed(), self.now, stash_empty, config)
         {
-            After::Keep(armed) => socket.armed = armed,
+            After::Keep(armed) => socket.arm(armed),
             After::Close => self.close(key),
             After::Linger(deadline) => {
-                if socket.armed.timer != Timer::Linger {
+                if socket.armed().timer != Timer::Linger {
                     socket.wire.transport.shutdown_write();
-                    socket.armed = Armed {
+                    socket.arm(Armed {
                         timer: Timer::Linger,
                         deadline,
-                    };
+                    });
                 }
                 if socket.wire.discard_input(&mut self.recv) {
                     self.close(key);
@@ -425,7 +425,7 @@ impl<S: Service> Worker<S> {
         {
             Some(Some(armed)) => {
                 if let Some(socket) = self.sockets.get_mut(key) {
-                    socket.armed = armed;
+                    socket.arm(armed);
                 }
                 // The HTTP side stopped reading at the switch: read on until `WouldBlock`.
                 self.on_readable(key, true);
@@ -457,7 +457,7 @@ impl<S: Service> Worker<S> {
             .is_some_and(|since| now >= since + SHUTDOWN_GRACE_SECS);
         self.expired.clear();
         for (key, socket) in &self.sockets {
-            if grace_over || socket.armed.timer != Timer::Off && socket.armed.deadline <= now {
+            if grace_over || socket.armed().timer != Timer::Off && socket.armed().deadline <= now {
                 self.expired.push(key);
             }
         }
@@ -475,7 +475,10 @@ impl<S: Service> Worker<S> {
     fn on_timeout(&mut self, key: usize) {
         let now = self.now;
         let fired = lend!(self, key, |socket, conn, lent| {
-            let armed = socket.armed;
+            let armed = Armed {
+                timer: socket.timer,
+                deadline: socket.deadline,
+            };
             socket.proto.timer_fired(armed, now, conn, &mut lent)
         });
         match fired {
@@ -498,7 +501,7 @@ impl<S: Service> Worker<S> {
         let keys: Vec<usize> = self.sockets.iter().map(|(key, _)| key).collect();
         for key in keys {
             let idle = lend!(self, key, |socket, conn, lent| {
-                let lingering = socket.armed.timer == Timer::Linger;
+                let lingering = socket.timer == Timer::Linger;
                 let quiet = socket.stash.is_empty() && conn.wire.refused() == 0;
                 let idle_http = socket.proto.going_away(conn, &mut lent) && quiet;
                 lingering || idle_http

@@ -71,6 +71,7 @@ impl<S: Service> Worker<S> {
             return;
         };
         let buffered = socket.wire.buffered();
+        let armed = socket.armed();
         let Some(ws) = socket.proto.ws_mut() else {
             return;
         };
@@ -110,8 +111,8 @@ impl<S: Service> Worker<S> {
             self.dirty.push(key);
         }
         socket.wire.queue_frame(message.frame.clone());
-        if let Some(armed) = ws_published(&mut ws.clock, &settings, socket.armed, self.now) {
-            socket.armed = armed;
+        if let Some(armed) = ws_published(&mut ws.clock, &settings, armed, self.now) {
+            socket.arm(armed);
         }
     }
 
