@@ -201,7 +201,12 @@ impl<U: Send + 'static> ErasedBehavior for WebSocketBehavior<U> {
         &self.settings
     }
 
-    fn run<'a>(&'a self, core: Core<'a>, user: &'a mut (dyn Any + Send), callback: Callback<'_>) {
+    fn run<'a>(
+        &'a self,
+        core: &'a mut Core<'a>,
+        user: &'a mut (dyn Any + Send),
+        callback: Callback<'_>,
+    ) {
         let Some(user) = user.downcast_mut::<U>() else {
             log::error!("WebSocket user data of the wrong type; callback skipped");
             return;

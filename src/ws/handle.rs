@@ -79,6 +79,7 @@ impl Callback<'_> {
 
 impl<U> Hooks<U> {
     /// Runs `callback` on `ws`.
+    #[inline]
     pub(crate) fn run(&self, ws: &mut WebSocket<'_, U>, callback: Callback<'_>) {
         match callback {
             Callback::Open => call(&self.open, |f| f(ws)),
@@ -267,7 +268,9 @@ impl Core<'_> {
 /// Valid only for the callback (as in uWebSockets); sends are corked, so everything one
 /// callback sends to a socket leaves in one write.
 pub struct WebSocket<'a, U> {
-    pub(crate) core: Core<'a>,
+    /// Borrowed, not owned: moving the whole core into every handle cost a `memcpy` per
+    /// message.
+    pub(crate) core: &'a mut Core<'a>,
     pub(crate) user: &'a mut U,
     pub(crate) hooks: &'a Hooks<U>,
 }

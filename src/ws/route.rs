@@ -12,7 +12,12 @@ pub(crate) trait ErasedBehavior: Send + Sync {
     /// The route's limits and timers.
     fn settings(&self) -> &Settings;
     /// Runs `callback` on the socket `core` whose user data is `user`.
-    fn run<'a>(&'a self, core: Core<'a>, user: &'a mut (dyn Any + Send), callback: Callback<'_>);
+    fn run<'a>(
+        &'a self,
+        core: &'a mut Core<'a>,
+        user: &'a mut (dyn Any + Send),
+        callback: Callback<'_>,
+    );
 }
 
 /// A socket's WebSocket side, chosen by an accepted handshake: its route and user data. The

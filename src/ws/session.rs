@@ -122,7 +122,7 @@ impl WsState {
     fn call(&mut self, env: &mut Env<'_>, callback: Callback<'_>) {
         let behavior = &*self.behavior;
         let mut stage = callback.stage();
-        let core = Core {
+        let mut core = Core {
             conn: &mut self.conn,
             lifecycle: &mut self.lifecycle,
             subs: &mut self.subs,
@@ -138,7 +138,9 @@ impl WsState {
             remote: env.remote,
         };
         let user = &mut *self.user;
-        let outcome = catch_unwind(AssertUnwindSafe(|| behavior.run(core, user, callback)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            behavior.run(&mut core, user, callback);
+        }));
         if let Err(panic) = outcome {
             (env.report)(&HandlerError::panic(panic.as_ref(), stage, None));
             self.end_after_panic(env);
