@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::{Client, DEADLINE, Response, get, serve};
-use uweb::{App, HandlerError, Router, Stage};
+use uweb::{App, HandlerError, Router, Stage, WebSocketBehavior};
 
 /// The field every attack tries to add to the response.
 const INJECTED: &str = "a\r\nInjected: value";
@@ -118,6 +118,42 @@ fn app() -> App {
                 }
             });
         })
+        .ws::<()>(
+            "/ws-header",
+            WebSocketBehavior::new().upgrade(|res, _req, mut ctx| {
+                ctx.write_header("X-Test", INJECTED);
+                res.upgrade((), ctx);
+            }),
+        )
+        .ws::<()>(
+            "/ws-name",
+            WebSocketBehavior::new().upgrade(|res, _req, mut ctx| {
+                ctx.write_header("X-Test\r\nInjected", "value");
+                res.upgrade((), ctx);
+            }),
+        )
+        .ws::<()>(
+            "/ws-protocol",
+            WebSocketBehavior::new().upgrade(|res, _req, mut ctx| {
+                ctx.select_protocol("chat\r\nInjected: value");
+                res.upgrade((), ctx);
+            }),
+        )
+        .ws::<()>(
+            "/ws-ok",
+            WebSocketBehavior::new().upgrade(|res, _req, mut ctx| {
+                ctx.select_protocol("chat").write_header("X-Room", "lobby");
+                res.upgrade((), ctx);
+            }),
+        )
+}
+
+/// A WebSocket handshake for `path`.
+fn handshake(path: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
 }
 
 /// True if `raw` holds a line starting with `name` followed by `:` (any case).
@@ -316,6 +352,13 @@ fn the_error_handler_hears_the_refused_field() {
     assert_eq!(seen.lock().unwrap().len(), 1, "reported once");
     seen.lock().unwrap().clear();
 
+    // WebSocket upgrades report the field too.
+    let res = client.request(handshake("/ws-protocol"));
+    assert_500(&res, "/ws-protocol");
+    let entry = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(entry.0.as_deref(), Some("Sec-WebSocket-Protocol"));
+    assert_eq!(entry.2.as_deref(), Some("GET /ws-protocol"));
+
     // `on_data`: the route is gone by then.
     let res = client.request(post("/on-data-fresh", "hello"));
     assert_500(&res, "/on-data-fresh");
@@ -441,5 +484,34 @@ fn a_response_started_by_the_handler_is_closed_when_on_data_is_refused() {
             }
         }
     }
+    server.shutdown();
+}
+
+#[test]
+fn upgrades_with_refused_fields_are_not_carried_out() {
+    let server = serve(app(), 1);
+    let addr = server.local_addr();
+    let failed: Vec<&str> = ["/ws-header", "/ws-name", "/ws-protocol"]
+        .into_iter()
+        .filter(|path| {
+            std::panic::catch_unwind(|| {
+                let mut client = Client::connect(addr);
+                let res = client.request(handshake(path));
+                assert_500(&res, path);
+                // Not upgraded: the connection still speaks HTTP.
+                assert_serves(&mut client, path);
+            })
+            .is_err()
+        })
+        .collect();
+    assert!(failed.is_empty(), "failed: {failed:?}");
+    // Valid fields still upgrade.
+    let mut client = Client::connect(addr);
+    client.send(handshake("/ws-ok"));
+    let head = client.head_response();
+    assert_eq!(head.status, 101, "{:?}", String::from_utf8_lossy(&head.raw));
+    assert_eq!(head.header("Sec-WebSocket-Protocol"), Some("chat"));
+    assert_eq!(head.header("X-Room"), Some("lobby"));
+    drop(client);
     server.shutdown();
 }
