@@ -515,3 +515,28 @@ fn upgrades_with_refused_fields_are_not_carried_out() {
     drop(client);
     server.shutdown();
 }
+
+#[test]
+fn route_methods_must_be_tokens() {
+    // The 405 fallback lists route methods in `Allow`: a method with CR LF in it would be an
+    // injected field there. Requests only carry tokens, so such a route could never match.
+    for method in ["GET\r\nInjected: value", "GET POST", "", "G:ET"] {
+        let app =
+            std::panic::catch_unwind(|| App::new().method(method, "/a", |res, _req| res.end("")));
+        assert!(app.is_err(), "{method:?}");
+        let router = std::panic::catch_unwind(|| {
+            Router::new().method(method, "/a", |res, _req| res.end(""))
+        });
+        assert!(router.is_err(), "{method:?}");
+    }
+    let server = serve(
+        App::new()
+            .method("PROPFIND", "/a", |res, _req| res.end("propfind"))
+            .put("/a", |res, _req| res.end("put")),
+        1,
+    );
+    let res = Client::connect(server.local_addr()).request(get("/a"));
+    assert_eq!(res.status, 405);
+    assert_eq!(res.header("Allow"), Some("PROPFIND, PUT"));
+    server.shutdown();
+}
