@@ -246,13 +246,13 @@ fn specificity_and_yield_hold_across_groups() {
 fn groups_built_elsewhere_merge_into_the_app() {
     mod users {
         use uweb::Router;
-        pub fn router() -> Router {
+        pub(crate) fn router() -> Router {
             Router::new().get("/users", |res, _req| res.end("users"))
         }
     }
     mod chat {
         use uweb::Router;
-        pub fn router() -> Router {
+        pub(crate) fn router() -> Router {
             Router::new().post("/chat", |res, _req| res.end("posted"))
         }
     }

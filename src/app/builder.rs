@@ -98,7 +98,8 @@ impl App {
     ///
     /// # Panics
     /// If `pattern` is invalid: it must start with `/`; `:name` segments need a unique,
-    /// non-empty name; `*` may only be the whole last segment.
+    /// non-empty name; `*` may only be the whole last segment. If `method` is not a token
+    /// (RFC 9110 section 9.1: letters, digits and ``!#$%&'*+-.^_`|~``).
     pub fn method<H, R>(self, method: &str, pattern: &str, handler: H) -> Self
     where
         H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,

@@ -72,6 +72,12 @@ impl Dispatch for Shared {
         if !handled && !res.has_responded() {
             table.fallback(head, res);
         }
+        // `run` reports the refusals of route code; none is left unless another writer (the
+        // fallback writes only method tokens) refused one: a discarded response must not go
+        // unanswered.
+        if res.has_refused() {
+            self.report_refused(res, Stage::Handler, None, None);
+        }
     }
 
     fn unanswered(&self, res: &mut HttpResponse<'_>) {
@@ -86,6 +92,10 @@ impl Dispatch for Shared {
     fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send)) {
         let error = HandlerError::panic(panic, Stage::OnData, None);
         report(self.on_error.as_ref(), &error, res, None);
+    }
+
+    fn refused(&self, res: &mut HttpResponse<'_>) {
+        self.report_refused(res, Stage::OnData, None, None);
     }
 }
 
@@ -136,6 +146,13 @@ impl Shared {
 
     /// Runs one candidate route: middleware, handler, after hooks. Returns false when the
     /// route yielded (the search goes on), true when it took the request.
+    ///
+    /// A status line or field refused by the response writer (it would have split the
+    /// response) discards the response and ends it for the route's code (`has_responded`
+    /// is true, further writes are ignored, so a refused field followed by `end` sends
+    /// nothing); it is reported once the middleware and handler returned, before anything
+    /// else, so the error handler or the default `500` answers. The route took the request
+    /// even if it yielded afterwards; a panic or `Err` after the refusal is reported too.
     fn run(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) -> bool {
         let (handler, handler_stage) = match &route.kind {
             RouteKind::Http(handler) => (handler, Stage::Handler),
@@ -159,6 +176,12 @@ impl Shared {
             handler(res, req)?;
             Ok(!req.is_yielded())
         }));
+        // A refused field is reported first (with the stage's panic or `Err`, if any); the
+        // route took the request, whether it then yielded or not.
+        let outcome = match res.has_refused() {
+            true => Ok(Ok(self.route_refused(route, stage, outcome, res, req))),
+            false => outcome,
+        };
         let error = match outcome {
             Ok(Ok(false)) => return false,
             Ok(Ok(true)) if !res.has_responded() && !res.awaits_body() => {
@@ -179,10 +202,16 @@ impl Shared {
         true
     }
 
-    /// Runs the route's after hooks; the first that fails is reported and ends the run.
+    /// Runs the route's after hooks; the first that fails (or has a field refused) is
+    /// reported and ends the run.
     fn run_after(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) {
         for hook in &route.after {
-            let error = match catch_unwind(AssertUnwindSafe(|| hook(res, req))) {
+            let outcome = catch_unwind(AssertUnwindSafe(|| hook(res, req)));
+            if res.has_refused() {
+                let error = failure(outcome, Stage::After, &route.label);
+                return self.report_refused(res, Stage::After, Some((route, req)), error);
+            }
+            let error = match outcome {
                 Ok(Ok(())) => continue,
                 Ok(Err(error)) => HandlerError::returned(error, Stage::After, Some(&route.label)),
                 Err(panic) => HandlerError::panic(panic.as_ref(), Stage::After, Some(&route.label)),
@@ -190,6 +219,64 @@ impl Shared {
             report(self.on_error.as_ref(), &error, res, Some(req));
             return;
         }
+    }
+
+    /// [`run`](Self::run) after a refused field: reports it (and the stage's failure, if
+    /// any). True: the route took the request.
+    #[cold]
+    #[inline(never)]
+    fn route_refused(
+        &self,
+        route: &Route,
+        stage: Stage,
+        outcome: std::thread::Result<Result<bool, BoxError>>,
+        res: &mut HttpResponse<'_>,
+        req: &mut HttpRequest<'_>,
+    ) -> bool {
+        let error = failure(outcome, stage, &route.label);
+        self.report_refused(res, stage, Some((route, req)), error);
+        true
+    }
+
+    /// Reports the field `res` refused in `stage` (the response is fresh again: the error
+    /// handler or the default `500` answers), then `error`, a panic or `Err` of the same
+    /// stage, which the error handler only hears of. Out of line: the hot path only checks
+    /// [`has_refused`](HttpResponse::has_refused).
+    #[cold]
+    #[inline(never)]
+    fn report_refused(
+        &self,
+        res: &mut HttpResponse<'_>,
+        stage: Stage,
+        route: Option<(&Route, &HttpRequest<'_>)>,
+        error: Option<HandlerError>,
+    ) {
+        let Some(field) = res.take_refused() else {
+            return;
+        };
+        let (label, req) = match route {
+            Some((route, req)) => (Some(&*route.label), Some(req)),
+            None => (None, None),
+        };
+        let refused = HandlerError::invalid_field(&field, stage, label);
+        report(self.on_error.as_ref(), &refused, res, req);
+        if let Some(error) = error {
+            report(self.on_error.as_ref(), &error, res, req);
+        }
+    }
+}
+
+/// The panic or `Err` of a stage's outcome; `None` when it returned `Ok`.
+#[cold]
+fn failure<T>(
+    outcome: std::thread::Result<Result<T, BoxError>>,
+    stage: Stage,
+    route: &str,
+) -> Option<HandlerError> {
+    match outcome {
+        Ok(Ok(_)) => None,
+        Ok(Err(error)) => Some(HandlerError::returned(error, stage, Some(route))),
+        Err(panic) => Some(HandlerError::panic(panic.as_ref(), stage, Some(route))),
     }
 }
 

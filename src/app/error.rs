@@ -37,8 +37,16 @@ pub(crate) fn report(
 }
 
 /// `500` if nothing was sent yet; a response already under way cannot be repaired: close.
-/// Does nothing to a finished response.
+/// Does nothing to a finished response. A field the error handler had refused (it would have
+/// split the response) is logged; its response was discarded, so the `500` follows.
 pub(crate) fn internal_error(res: &mut HttpResponse<'_>) {
+    if let Some(field) = res.take_refused() {
+        log::error!(
+            "error handler wrote field {} with CR, LF or NUL or a name that is not a token; \
+             response discarded",
+            field.escape_debug()
+        );
+    }
     if res.is_fresh() {
         res.write_status("500 Internal Server Error")
             .end("Internal Server Error");

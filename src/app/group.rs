@@ -3,6 +3,7 @@
 //! `app.router(prefix, *middlewares)`, SocketAPI's `include_router`).
 
 use super::handler::{self, BoxedHandler, HandlerReturn, Middleware};
+use crate::http::field;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::router::{Priority, check_pattern};
@@ -136,7 +137,8 @@ impl Router {
     /// `/api/users`, and `""` serves the prefix itself (`/api`).
     ///
     /// # Panics
-    /// If `pattern` is neither `""` nor a valid pattern (see [`App::method`](crate::App::method)).
+    /// If `pattern` is neither `""` nor a valid pattern (see [`App::method`](crate::App::method)),
+    /// or `method` is not a token.
     pub fn method<H, R>(self, method: &str, pattern: &str, handler: H) -> Self
     where
         H: Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> R + Send + Sync + 'static,
@@ -195,6 +197,9 @@ impl Router {
         if !pattern.is_empty() {
             check_pattern(pattern);
         }
+        if let Some(method) = method {
+            check_method(method);
+        }
         self.route(RouteDef {
             method: method.map(Box::from),
             pattern: pattern.into(),
@@ -207,6 +212,15 @@ impl Router {
     pub(crate) fn route(mut self, route: RouteDef) -> Self {
         self.entries.push(Entry::Route(route));
         self
+    }
+}
+
+/// A method must be a token (RFC 9110 section 9.1): requests only ever carry tokens, and the
+/// `405` fallback lists route methods in its `Allow` field, where anything else would be a
+/// field the response writer refuses.
+fn check_method(method: &str) {
+    if !field::valid_name(method.as_bytes()) {
+        panic!("invalid method {method:?}: must be a token (RFC 9110 section 9.1)");
     }
 }
 

@@ -36,6 +36,10 @@ pub trait Dispatch {
     fn unanswered(&self, res: &mut HttpResponse<'_>);
     /// Called when an `on_data` callback panicked; the loop goes on.
     fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send));
+    /// Called when an `on_data` callback wrote a status line or field that would have split
+    /// the response ([`HttpResponse::has_refused`]): the response was discarded, or, if it
+    /// had started before this callback, the connection is closing.
+    fn refused(&self, res: &mut HttpResponse<'_>);
 }
 
 /// Everything from the loop that one `process` call needs.
@@ -301,7 +305,13 @@ impl HttpConn {
             return;
         };
         let mut res = HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date);
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| on_data(&mut res, chunk, last))) {
+        let outcome = catch_unwind(AssertUnwindSafe(|| on_data(&mut res, chunk, last)));
+        // A refused field is reported first: its response was discarded, so the error
+        // handler (or the default 500) can still answer.
+        if res.has_refused() {
+            app.refused(&mut res);
+        }
+        if let Err(panic) = outcome {
             app.panicked(&mut res, panic.as_ref());
             return;
         }

@@ -4,6 +4,7 @@
 pub(crate) mod chunked;
 pub(crate) mod conn;
 pub(crate) mod errors;
+pub(crate) mod field;
 pub(crate) mod head;
 pub(crate) mod query;
 pub(crate) mod request;

@@ -9,6 +9,8 @@ use crate::net::link::Link;
 /// (as WebSocket sends do; uWebSockets uncorks when its 16 KiB cork buffer fills).
 const CORK_WRITE_BYTES: usize = 64 * 1024;
 
+use super::field;
+
 /// Callback streaming the request body: `(response, chunk, is_last)`.
 pub(crate) type OnData = Box<dyn FnMut(&mut HttpResponse<'_>, &[u8], bool) + Send>;
 
@@ -140,6 +142,13 @@ pub struct HttpResponse<'a> {
     /// The socket's write side: what the kernel has not taken, and a flush of `out`.
     link: &'a mut dyn Link,
     date: &'a [u8],
+    /// Where in `out` the status line was written, if this view wrote it: what a refused
+    /// field truncates `out` back to. See [`refuse`](Self::refuse).
+    start: Option<usize>,
+    /// The field (`":status"` for the status line) refused because it would have split the
+    /// response, until the app reports it ([`take_refused`](Self::take_refused)) before
+    /// this view is dropped. Meanwhile the state says `Ended`: writes are ignored.
+    refused: Option<Box<str>>,
 }
 
 impl<'a> HttpResponse<'a> {
@@ -154,28 +163,65 @@ impl<'a> HttpResponse<'a> {
             out,
             link,
             date,
+            start: None,
+            refused: None,
         }
     }
 
     /// Writes the status line, e.g. `res.write_status("404 Not Found")` (code and reason
     /// phrase, RFC 9112 section 4). Ignored once a status was written.
+    ///
+    /// A status containing CR, LF or NUL is refused (it would split the response, RFC 9112
+    /// section 4): nothing of this response is sent, later writes to it are ignored, and
+    /// the app's error handler ([`App::on_error`](crate::App::on_error)) gets a
+    /// [`HandlerError`](crate::HandlerError) whose
+    /// [`field`](crate::HandlerError::field) is `":status"`; by default the client gets
+    /// `500 Internal Server Error`.
+    #[inline]
     pub fn write_status(&mut self, status: &str) -> &mut Self {
+        // Kept small, to be inlined: every write calls it (where it is mostly a no-op, and
+        // the check of the implied "200 OK" folds away).
         if self.state.is_fresh() {
-            self.out.extend_from_slice(b"HTTP/1.1 ");
-            self.out.extend_from_slice(status.as_bytes());
-            self.out.extend_from_slice(b"\r\n");
-            self.state.phase = Phase::Fields;
+            match field::valid_value(status.as_bytes()) {
+                true => self.status_line(status),
+                false => self.refuse(":status"),
+            }
         }
         self
+    }
+
+    /// Writes the status line of a fresh response.
+    fn status_line(&mut self, status: &str) {
+        self.start = Some(self.out.len());
+        self.out.extend_from_slice(b"HTTP/1.1 ");
+        self.out.extend_from_slice(status.as_bytes());
+        self.out.extend_from_slice(b"\r\n");
+        self.state.phase = Phase::Fields;
     }
 
     /// Writes one header field (`200 OK` first if no status was written). A
     /// `Connection: close` field makes the connection close after this response. Do not write
     /// `Content-Length`, `Transfer-Encoding` or `Date`: they are managed here. Ignored once the
     /// body has started.
+    ///
+    /// A field that would split the response is refused (RFC 9110 sections 5.1 and 5.5): a
+    /// `name` that is not a token (one or more of ``!#$%&'*+-.^_`|~``, digits and letters)
+    /// or a `value` containing CR, LF or NUL (HTAB and bytes from 0x80 are fine). The whole
+    /// response is then discarded, including the status line and the fields written before:
+    /// nothing of it is sent and later writes to it are ignored. The app's error handler
+    /// ([`App::on_error`](crate::App::on_error)) gets a [`HandlerError`](crate::HandlerError)
+    /// naming the field ([`is_invalid_field`](crate::HandlerError::is_invalid_field),
+    /// [`field`](crate::HandlerError::field)) and may answer instead; by default the client
+    /// gets `500 Internal Server Error`. If the status line already left in an earlier
+    /// callback (written by the handler, refused in [`on_data`](Self::on_data)), the
+    /// connection is closed instead.
     pub fn write_header(&mut self, name: &str, value: &str) -> &mut Self {
         self.write_status("200 OK");
         if self.state.in_fields() {
+            if !(field::valid_name(name.as_bytes()) && field::valid_value(value.as_bytes())) {
+                self.refuse(name);
+                return self;
+            }
             if name.eq_ignore_ascii_case("connection") && value.eq_ignore_ascii_case("close") {
                 // Written once, by `finish_fields`.
                 self.state.exchange.set(Exchange::CLOSE_AFTER, true);
@@ -293,7 +339,8 @@ impl<'a> HttpResponse<'a> {
         self.state.on_data = Some(Box::new(handler));
     }
 
-    /// Whether the response has been completed ([`end`](Self::end) or similar was called).
+    /// Whether the response has been completed ([`end`](Self::end) or similar was called),
+    /// or discarded for a refused field.
     pub fn has_responded(&self) -> bool {
         self.state.is_ended()
     }
@@ -322,6 +369,57 @@ impl<'a> HttpResponse<'a> {
     /// Whether nothing of this response has been written yet.
     pub(crate) fn is_fresh(&self) -> bool {
         self.state.is_fresh()
+    }
+
+    /// Refuses `field` (`":status"` for the status line): it would have split the response.
+    /// The response is discarded and ignores writes (it counts as ended) until
+    /// [`take_refused`](Self::take_refused). Only for a response being written (fresh, or
+    /// its fields).
+    ///
+    /// Discarding truncates `out` back to where this view wrote the status line: earlier
+    /// responses in the buffer (pipelined) stay, and an interim `100 Continue` stays too.
+    /// Only a status line written through this same view can be taken back: the loop may
+    /// flush its cork buffer between two callbacks (after the handler, before an `on_data`
+    /// call; even within one readable event once it holds enough), so a response started by
+    /// an earlier callback may already be on the wire, and the offset it started at would
+    /// point into other bytes. Such a response cannot be repaired: the connection closes
+    /// (`close` semantics; the bad field itself was never written). Knowing for sure whether
+    /// the loop flushed would need a signal from the loop; responses continued in `on_data`
+    /// after the handler wrote their status are rare enough for the close.
+    #[cold]
+    pub(crate) fn refuse(&mut self, field: &str) {
+        debug_assert!(matches!(self.state.phase, Phase::Fresh | Phase::Fields));
+        let repairable = match (&self.state.phase, self.start) {
+            (Phase::Fields, Some(start)) => {
+                self.out.truncate(start);
+                true
+            }
+            (Phase::Fields, None) => false,
+            _ => true,
+        };
+        self.refused = Some(field.into());
+        if repairable {
+            self.state.phase = Phase::Ended;
+        } else {
+            self.close();
+        }
+    }
+
+    /// Whether a writer refused a field since the last [`take_refused`](Self::take_refused).
+    #[inline]
+    pub(crate) fn has_refused(&self) -> bool {
+        self.refused.is_some()
+    }
+
+    /// The refused field, if a writer refused one since the last call: the response is then
+    /// fresh again (nothing of it was sent), for the error handler or a `500`, unless it could
+    /// not be discarded and the connection is closing.
+    pub(crate) fn take_refused(&mut self) -> Option<Box<str>> {
+        let field = self.refused.take()?;
+        if !matches!(self.state.phase, Phase::Aborted) {
+            self.state.phase = Phase::Fresh;
+        }
+        Some(field)
     }
 
     /// Ends the header section: `Date`, connection management, `Content-Length`, blank line.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::handshake;
 use super::route::{Accepted, ErasedBehavior};
+use crate::http::field;
 use crate::http::response::HttpResponse;
 
 /// A valid handshake waiting for [`HttpResponse::upgrade`]: the `Sec-WebSocket-Accept`
@@ -17,6 +18,8 @@ pub struct UpgradeContext<U> {
     behavior: Arc<dyn ErasedBehavior>,
     fields: String,
     _user: PhantomData<fn() -> U>,
+    /// The first field refused by `write_header` (it would have split the `101`).
+    refused: Option<Box<str>>,
 }
 
 impl<U> std::fmt::Debug for UpgradeContext<U> {
@@ -35,17 +38,38 @@ impl<U> UpgradeContext<U> {
             behavior,
             fields: String::new(),
             _user: PhantomData,
+            refused: None,
         }
     }
 
     /// Answers with `Sec-WebSocket-Protocol: protocol`: pick one of those the client offered
     /// in its `Sec-WebSocket-Protocol` field (RFC 6455 section 4.2.2, item 5.4).
+    ///
+    /// A `protocol` containing CR, LF or NUL is refused as by
+    /// [`write_header`](Self::write_header): no upgrade, and the error handler hears of the
+    /// `Sec-WebSocket-Protocol` field.
     pub fn select_protocol(&mut self, protocol: &str) -> &mut Self {
         self.write_header("Sec-WebSocket-Protocol", protocol)
     }
 
     /// Adds a field to the `101` response (e.g. `Set-Cookie`).
+    ///
+    /// A field that would split the response is refused, as by
+    /// [`HttpResponse::write_header`] (RFC 9110 sections 5.1 and 5.5): a `name` that is not a
+    /// token or a `value` containing CR, LF or NUL. It is not added, nor is any field after
+    /// it, and [`HttpResponse::upgrade`] with this context does not upgrade: nothing is sent,
+    /// the app's error handler ([`App::on_error`](crate::App::on_error)) gets a
+    /// [`HandlerError`](crate::HandlerError) naming the field
+    /// ([`field`](crate::HandlerError::field)), and by default the client gets
+    /// `500 Internal Server Error`.
     pub fn write_header(&mut self, name: &str, value: &str) -> &mut Self {
+        if self.refused.is_some() {
+            return self;
+        }
+        if !(field::valid_name(name.as_bytes()) && field::valid_value(value.as_bytes())) {
+            self.refused = Some(name.into());
+            return self;
+        }
         self.fields.push_str(name);
         self.fields.push_str(": ");
         self.fields.push_str(value);
@@ -60,8 +84,18 @@ impl HttpResponse<'_> {
     /// current callback returns; the route's `open` callback runs then. Bytes the client sent
     /// after the handshake are read as WebSocket frames.
     ///
-    /// Ignored (with an error logged) if a response was already started.
+    /// Ignored (with an error logged) if a response was already started. Not carried out if
+    /// `ctx` holds a refused field ([`UpgradeContext::write_header`]): the response is
+    /// discarded as by a refused [`write_header`](Self::write_header), and the error handler
+    /// or the default `500` answers.
     pub fn upgrade<U: Send + 'static>(&mut self, user_data: U, ctx: UpgradeContext<U>) {
+        if let Some(field) = &ctx.refused {
+            match self.is_fresh() {
+                true => self.refuse(field),
+                false => log::error!("upgrade() after the response started; ignored"),
+            }
+            return;
+        }
         let accepted = Accepted {
             behavior: ctx.behavior,
             user: Box::new(user_data),
