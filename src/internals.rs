@@ -14,7 +14,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::App;
+use crate::app::App;
 
 // ---- HTTP/1.1: head parser, body decoder, protocol errors ----------------------------------
 

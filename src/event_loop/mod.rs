@@ -10,6 +10,7 @@ mod proto;
 mod server;
 mod service;
 mod socket;
+mod timer;
 mod worker;
 
 pub use server::Server;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::socket::{Armed, Timer};
+use super::timer::{Armed, Timer};
 use crate::config::Config;
 use crate::http::conn::Next;
 use crate::ws::conn::CloseState;

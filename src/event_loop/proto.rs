@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use super::policy::{self, After, Facts, Fired, HttpView, WsView};
 use super::service::Service;
-use super::socket::Armed;
+use super::timer::Armed;
 use crate::error::HandlerError;
 use crate::http::conn::{HttpConn, Io, Next};
 use crate::net::wire::Wire;
@@ -184,7 +184,7 @@ impl Proto {
         let Proto::Ws(ws) = self else {
             return Fired::Close;
         };
-        if armed.timer != super::socket::Timer::Idle {
+        if armed.timer != super::timer::Timer::Idle {
             return Fired::Close;
         }
         let settings = *ws.settings();
