@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use uweb::internals::{HandlerId, Params, Priority, RouteTree};
+use uweb::internals::{first_match, route_tree};
 
 const GET: Option<&str> = Some("GET");
 const POST: Option<&str> = Some("POST");
@@ -76,28 +76,6 @@ fn id_of(method: Option<&str>, pattern: &str) -> u32 {
     u32::try_from(i.expect("route in table")).unwrap()
 }
 
-/// The router on its own: route `i` of `ROUTES` gets handler id `i`.
-fn route_tree(routes: &[(Option<&str>, &str)]) -> RouteTree {
-    let mut tree = RouteTree::default();
-    for (i, &(method, pattern)) in routes.iter().enumerate() {
-        let id = HandlerId::try_from(i).expect("too many routes");
-        tree.add(method, pattern, Priority::Method, id);
-    }
-    tree
-}
-
-/// The id of the first (most specific) route matching `method` and `path`, if any: the
-/// search dispatch makes when no handler yields.
-fn lookup(tree: &RouteTree, method: &str, path: &str) -> Option<HandlerId> {
-    let mut params = Params::new();
-    let mut hit = None;
-    tree.route(method, path, &mut params, |id, _| {
-        hit = Some(id);
-        true
-    });
-    hit
-}
-
 fn bench(c: &mut Criterion) {
     assert_eq!(ROUTES.len(), 50);
     let router = route_tree(ROUTES);
@@ -139,15 +117,15 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("router");
     group.throughput(Throughput::Elements(1));
     for (name, method, path, want) in cases {
-        assert_eq!(lookup(&router, method, path), Some(want), "{name}");
+        assert_eq!(first_match(&router, method, path), Some(want), "{name}");
         group.bench_function(name, |b| {
-            b.iter(|| lookup(&router, black_box(method), black_box(path)));
+            b.iter(|| first_match(&router, black_box(method), black_box(path)));
         });
     }
     // A target that can match no pattern at all (not origin-form): nothing, not even ANY.
-    assert_eq!(lookup(&router, "GET", "*"), None);
+    assert_eq!(first_match(&router, "GET", "*"), None);
     group.bench_function("miss_unroutable", |b| {
-        b.iter(|| lookup(&router, black_box("GET"), black_box("*")));
+        b.iter(|| first_match(&router, black_box("GET"), black_box("*")));
     });
     group.finish();
 }

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use uweb::internals::{HandlerId, HttpConn, Params, Priority, RouteTree, drive, into_shared};
+use uweb::internals::{HttpConn, drive, first_match, into_shared, route_tree};
 use uweb::{App, Router};
 
 /// The 20 routes of each group, relative to its prefix.
@@ -106,29 +106,6 @@ fn group(level: usize, middleware: bool) -> Router {
 /// The same 60 routes as 3 nested groups of 20.
 fn grouped_app(middleware: bool) -> App {
     App::new().nest(LEVELS[0], group(0, middleware))
-}
-
-/// The core's flat table on its own: route `i` of `routes` gets handler id `i`.
-fn route_tree(routes: &[(Option<&str>, &str)]) -> RouteTree {
-    let mut tree = RouteTree::default();
-    for (i, &(method, pattern)) in routes.iter().enumerate() {
-        let id = HandlerId::try_from(i).expect("too many routes");
-        tree.add(method, pattern, Priority::Method, id);
-    }
-    tree
-}
-
-/// The id of the first (most specific) route matching `method` and `path`, if any: the
-/// search dispatch makes when no handler yields. An app's ids are positions in compilation
-/// order (its routes in registration order, a nested group's where it was nested).
-fn first_match(tree: &RouteTree, method: &str, path: &str) -> Option<HandlerId> {
-    let mut params = Params::new();
-    let mut hit = None;
-    tree.route(method, path, &mut params, |id, _| {
-        hit = Some(id);
-        true
-    });
-    hit
 }
 
 /// Time of `rounds` calls of `pass`.

@@ -82,3 +82,29 @@ pub fn drive(
     };
     conn.process(input, &mut io, shared)
 }
+
+/// A route tree where route `i` of `routes` (`None`: an `any` route) gets handler id `i`,
+/// as a compiled app numbers its routes.
+///
+/// # Panics
+/// If a pattern is invalid, or there are more than `u32::MAX` routes.
+pub fn route_tree(routes: &[(Option<&str>, &str)]) -> RouteTree {
+    let mut tree = RouteTree::default();
+    for (i, &(method, pattern)) in routes.iter().enumerate() {
+        let id = HandlerId::try_from(i).expect("too many routes");
+        tree.add(method, pattern, Priority::Method, id);
+    }
+    tree
+}
+
+/// The id of the first (most specific) route of `tree` matching `method` and `path`, if any:
+/// the search dispatch makes when no handler yields.
+pub fn first_match(tree: &RouteTree, method: &str, path: &str) -> Option<HandlerId> {
+    let mut params = Params::new();
+    let mut hit = None;
+    tree.route(method, path, &mut params, |id, _| {
+        hit = Some(id);
+        true
+    });
+    hit
+}
