@@ -105,7 +105,35 @@ fn malformed_fields_get_400() {
         (b"GET / HTTP/1.1\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\nX-A: a\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+        // Host: not `uri-host [ ":" port ]` (RFC 9112 section 3.2), in 1.1 and 1.0
+        (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: example.com:http\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: example.com:80:80\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: user@example.com\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: example.com/x\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: [nonsense]:80\r\n\r\n", 400),
+        (b"GET / HTTP/1.0\r\nHost: <script>\r\n\r\n", 400),
     ]);
+}
+
+#[test]
+fn valid_hosts_are_served_and_http10_needs_none() {
+    let server = server();
+    let addr = server.local_addr();
+    let mut c = Client::connect(addr);
+    for host in [
+        "example.com:8080",
+        "127.0.0.1",
+        "[::1]:443",
+        "xn--bcher-kva.example",
+        "",
+    ] {
+        let raw = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        assert_eq!(c.request(raw).body_str(), "ok", "{host:?}");
+    }
+    let r = Client::connect(addr).request("GET / HTTP/1.0\r\n\r\n");
+    assert_eq!((r.status, r.body_str()), (200, "ok"));
 }
 
 #[test]

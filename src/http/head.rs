@@ -262,7 +262,10 @@ fn scan_fields<'b>(
     if has_transfer_encoding && (content_length.is_some() || minor_version == 0) {
         return Err(ProtoError::BadRequest);
     }
-    if minor_version == 1 && hosts != 1 || hosts > 1 {
+    // RFC 9112 section 3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0, and a
+    // valid `uri-host [ ":" port ]` in it.
+    if minor_version == 1 && hosts != 1 || hosts > 1 || host.is_some_and(|h| !super::host::valid(h))
+    {
         return Err(ProtoError::BadRequest);
     }
     let framing = match (chunked, content_length) {
@@ -418,6 +421,11 @@ mod tests {
             (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", Err(ProtoError::BadRequest)),
             (b"GET / HTTP/1.1\r\n\r\n", Err(ProtoError::BadRequest)),
             (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", Err(ProtoError::BadRequest)),
+            (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", Err(ProtoError::BadRequest)),
+            (b"GET / HTTP/1.1\r\nHost: a:b\r\n\r\n", Err(ProtoError::BadRequest)),
+            (b"GET / HTTP/1.0\r\nHost: a/b\r\n\r\n", Err(ProtoError::BadRequest)),
+            (b"GET / HTTP/1.0\r\n\r\n", Ok(BodyFraming::None)),
+            (b"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", Ok(BodyFraming::None)),
             (b"GET / HTTP/1.1\r\nHost : a\r\n\r\n", Err(ProtoError::BadRequest)),
             (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", Err(ProtoError::BadRequest)),
             (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", Err(ProtoError::BadRequest)),

@@ -6,6 +6,7 @@ pub(crate) mod conn;
 pub(crate) mod errors;
 pub(crate) mod field;
 pub(crate) mod head;
+pub(crate) mod host;
 pub(crate) mod query;
 pub(crate) mod request;
 pub(crate) mod response;
