@@ -98,11 +98,12 @@ pub fn route_tree(routes: &[(Option<&str>, &str)]) -> RouteTree {
 }
 
 /// The id of the first (most specific) route of `tree` matching `method` and `path`, if any:
-/// the search dispatch makes when no handler yields.
+/// the search dispatch makes for a request that is not a WebSocket handshake when no handler
+/// yields.
 pub fn first_match(tree: &RouteTree, method: &str, path: &str) -> Option<HandlerId> {
     let mut params = Params::new();
     let mut hit = None;
-    tree.route(method, path, &mut params, |id, _| {
+    tree.route(method, path, false, &mut params, |id, _| {
         hit = Some(id);
         true
     });

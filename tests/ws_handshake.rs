@@ -281,3 +281,45 @@ fn plain_requests_skip_the_ws_route_before_its_middleware() {
     drop((ws, http));
     server.shutdown();
 }
+
+/// uWebSockets gives `ws()` routes the highest priority: a handshake tries them before every
+/// other route, at every level of the tree, not only before a GET of the same pattern.
+#[test]
+fn ws_routes_come_first_at_every_level() {
+    let server = serve(
+        App::new()
+            .ws::<()>(
+                "/*",
+                WebSocketBehavior::new().message(|ws, msg, op| {
+                    ws.send(msg, op);
+                }),
+            )
+            .get("/static", |res, _req| res.end("static page"))
+            .any("/api/:name", |res, _req| res.end("api")),
+        1,
+    );
+    // A valid handshake to a path with a more specific GET (and ANY) route upgrades.
+    for path in ["/static", "/api/x", "/anything/else"] {
+        let (mut ws, response) = connect(server.local_addr(), path);
+        assert_eq!(response.status(), 101, "{path}");
+        ws.send(Message::text(path)).unwrap();
+        assert_eq!(next_text(&mut ws), path);
+    }
+    // Requests without `Upgrade: websocket` skip the ws route: plain GETs are unaffected.
+    let mut http = Client::connect(server.local_addr());
+    let res = http.request(support::get("/static"));
+    assert_eq!((res.status, res.body_str()), (200, "static page"));
+    let res = http.request(support::get("/api/x"));
+    assert_eq!((res.status, res.body_str()), (200, "api"));
+    let res = http.request(support::get("/nothing"));
+    assert_eq!(res.status, 404, "the ws route does not answer plain GETs");
+    // Other methods still see GET allowed where only the ws route matches.
+    let res = http.request(support::request(
+        "POST",
+        "/nothing",
+        &[("Content-Length", "0")],
+    ));
+    assert_eq!(res.status, 405);
+    assert_eq!(res.header("allow"), Some("GET, HEAD"));
+    server.shutdown();
+}

@@ -109,9 +109,10 @@ impl App {
         self.with_root(|root| root.method(method, pattern, handler))
     }
 
-    /// Adds a WebSocket route (RFC 6455): a `GET` route for `pattern` tried before the
-    /// ordinary `GET` routes of the same pattern. Requests without `Upgrade: websocket` fall
-    /// through to them, so `get` and `ws` can share a path; malformed handshakes get `400`,
+    /// Adds a WebSocket route (RFC 6455): a `GET` route for `pattern` with the highest
+    /// priority, as in uWebSockets: a handshake tries every WebSocket route before any other
+    /// route, at every level of the tree. Requests without `Upgrade: websocket` never see it,
+    /// so `get` and `ws` can share a path; malformed handshakes get `400`,
     /// other versions `426`; valid ones go to the behavior's `upgrade` callback, or are
     /// upgraded at once with `U::default()` as the socket's user data. App-wide middleware
     /// runs before the handshake (and may refuse it). See [`Router::ws`] for groups.

@@ -122,10 +122,12 @@ mod tests {
     /// Labels of the routes visited for `method path`, when every one yields.
     fn visits(table: &Table, method: &str, path: &str) -> Vec<String> {
         let mut out = Vec::new();
-        table.tree.route(method, path, &mut Params::new(), |id, _| {
-            out.push(table.routes[id as usize].label.to_string());
-            false
-        });
+        table
+            .tree
+            .route(method, path, true, &mut Params::new(), |id, _| {
+                out.push(table.routes[id as usize].label.to_string());
+                false
+            });
         out
     }
 

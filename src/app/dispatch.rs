@@ -59,16 +59,20 @@ impl Dispatch for Shared {
         let mut params = Params::new();
         // Typed data from middleware; lazily allocated, carried across yields.
         let mut extensions = Extensions::new();
-        let handled = table
-            .tree
-            .route(head.method, head.path, &mut params, |id, params| {
+        let handled = table.tree.route(
+            head.method,
+            head.path,
+            head.upgrade_websocket,
+            &mut params,
+            |id, params| {
                 let route = &table.routes[id as usize];
                 let mut req = HttpRequest::new(head, params, &route.param_names, remote)
                     .with_extensions(std::mem::take(&mut extensions));
                 let handled = self.run(route, res, &mut req);
                 extensions = req.take_extensions();
                 handled
-            });
+            },
+        );
         if !handled && !res.has_responded() {
             table.fallback(head, res);
         }

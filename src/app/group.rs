@@ -72,9 +72,9 @@ pub(crate) struct RouteDef {
 pub(crate) enum RouteKind {
     /// A plain HTTP handler.
     Http(BoxedHandler),
-    /// A WebSocket handshake (registered with `Priority::Upgrade` by [`Router::ws`]): requests
-    /// without `Upgrade: websocket` pass to the next route before any middleware runs, so a
-    /// `get` on the same path sees its middleware run once.
+    /// A WebSocket handshake (registered with `Priority::Upgrade` by [`Router::ws`]): the
+    /// router keeps it in the upgrade tree, which only handshakes walk (first), so requests
+    /// without `Upgrade: websocket` never reach it or its middleware.
     Upgrade(BoxedHandler),
 }
 

@@ -1,5 +1,7 @@
 //! Request router with uWebSockets semantics: one segment tree per method plus an ANY tree,
-//! matched depth-first (static, then `:param`, then `*`) with backtracking and yielding.
+//! matched depth-first (static, then `:param`, then `*`) with backtracking and yielding, and
+//! the WebSocket routes in a tree of their own that a handshake tries before all others (uWS
+//! registers `ws()` with the highest priority).
 
 mod domain;
 mod params;
@@ -20,6 +22,9 @@ pub struct RouteTree {
     methods: Vec<MethodTree>,
     /// The ANY tree, tried after the method trees.
     any: Node,
+    /// Routes added with [`Priority::Upgrade`] (WebSocket handshakes, GET only): tried before
+    /// every other tree by requests that ask for the upgrade, never by others.
+    upgrade: Node,
 }
 
 /// The route tree of one method token.
@@ -46,7 +51,8 @@ fn routable(path: &str) -> bool {
 
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 impl RouteTree {
-    /// Registers `handler` for `pattern` in the tree of `method` (`None`: the ANY tree).
+    /// Registers `handler` for `pattern` in the tree of `method` (`None`: the ANY tree), or,
+    /// with [`Priority::Upgrade`], in the upgrade tree (whatever `method`: a handshake is GET).
     ///
     /// Same tree, same shape and same priority replaces the previous handler id.
     /// Panics with a message naming the pattern if it is invalid.
@@ -59,6 +65,7 @@ impl RouteTree {
     ) {
         let segments = pattern::parse(pattern);
         let tree = match method {
+            _ if priority == Priority::Upgrade => &mut self.upgrade,
             None => &mut self.any,
             Some(m) => {
                 let found = self.methods.binary_search_by(|t| (*t.name).cmp(m));
@@ -85,8 +92,9 @@ impl RouteTree {
             .map(|t| &t.tree)
     }
 
-    /// Depth-first search in specificity order: the tree of `method`, then (for `HEAD`
-    /// only) the GET tree, then the ANY tree.
+    /// Depth-first search in specificity order: for a GET that asks for a WebSocket upgrade
+    /// (`upgrade`), the upgrade tree first; then the tree of `method`, then (for `HEAD` only)
+    /// the GET tree, then the ANY tree.
     ///
     /// Calls `visit(handler, params)` for each candidate; `true` means handled (stop),
     /// `false` means yield (continue with the next candidate). Returns true if a visit
@@ -95,6 +103,7 @@ impl RouteTree {
         &self,
         method: &str,
         path: &str,
+        upgrade: bool,
         params: &mut Params,
         mut visit: impl FnMut(HandlerId, &Params) -> bool,
     ) -> bool {
@@ -103,6 +112,9 @@ impl RouteTree {
             return false;
         }
         let (bytes, visit) = (path.as_bytes(), &mut visit);
+        if upgrade && method == "GET" && self.upgrade.walk(bytes, 1, params, visit) {
+            return true;
+        }
         if let Some(t) = self.tree(method)
             && t.walk(bytes, 1, params, visit)
         {
@@ -119,11 +131,20 @@ impl RouteTree {
 
     /// Calls `f(method)` once for every method tree (not ANY) with a route matching `path`,
     /// in method-name order. Used to build a 405 `Allow` field.
+    /// A WebSocket route makes GET allowed.
     pub(crate) fn allowed_methods<'t>(&'t self, path: &str, mut f: impl FnMut(&'t str)) {
+        let mut upgrade = Some(()).filter(|()| matches(&self.upgrade, path));
         for t in &self.methods {
-            if matches(&t.tree, path) {
+            let get = &*t.name == "GET";
+            if matches(&t.tree, path) || get && upgrade.is_some() {
                 f(&t.name);
             }
+            if get {
+                upgrade = None;
+            }
+        }
+        if upgrade.is_some() {
+            f("GET");
         }
     }
 
@@ -168,7 +189,7 @@ mod tests {
     fn visits(r: &RouteTree, method: &str, path: &str) -> Vec<HandlerId> {
         let mut out = Vec::new();
         let mut params = Params::new();
-        assert!(!r.route(method, path, &mut params, |h, _| {
+        assert!(!r.route(method, path, true, &mut params, |h, _| {
             out.push(h);
             false
         }));
@@ -184,7 +205,7 @@ mod tests {
     ) -> Option<HandlerId> {
         let mut hit = None;
         let mut params = Params::new();
-        let found = r.route(method, path, &mut params, |h, _| {
+        let found = r.route(method, path, true, &mut params, |h, _| {
             hit = Some(h).filter(|h| accepting.contains(h));
             hit.is_some()
         });
@@ -237,10 +258,13 @@ mod tests {
             // replacement of the same shape and priority
             (&[(G, "/u/:id", M, 1), (G, "/u/:name", M, 2)], "GET", "/u/7", &[2]),
             (&[(G, "/u/*", M, 1), (G, "/u/*", M, 2), (ANY, "/u/*", M, 3)], "GET", "/u/7", &[2, 3]),
-            // Upgrade before Method on one node, regardless of registration order
+            // Upgrade routes before every other route, at every level, regardless of
+            // registration order (uWS: `ws()` has the highest priority), for GET only
             (&[(G, "/ws", M, 1), (G, "/ws", U, 2)], "GET", "/ws", &[2, 1]),
-            (&[(G, "/*", M, 1), (G, "/*", U, 2), (G, "/ws", M, 3)], "GET", "/ws", &[3, 2, 1]),
+            (&[(G, "/*", M, 1), (G, "/*", U, 2), (G, "/ws", M, 3)], "GET", "/ws", &[2, 3, 1]),
+            (&[(G, "/static", M, 1), (ANY, "/static", M, 2), (G, "/*", U, 3)], "GET", "/static", &[3, 1, 2]),
             (&[(G, "/ws", U, 1), (G, "/ws", U, 2), (G, "/ws", M, 3)], "GET", "/ws", &[2, 3]),
+            (&[(G, "/*", U, 1), (ANY, "/x", M, 2)], "POST", "/x", &[2]),
             // paths that match nothing
             (&[(ANY, "/*", M, 1)], "GET", "", &[]),
             (&[(ANY, "/*", M, 1)], "GET", "*", &[]),
@@ -303,7 +327,7 @@ mod tests {
             let mut got = Vec::new();
             let mut params = Params::new();
             params.push((9, 9)); // stale content must be cleared
-            r.route("GET", path, &mut params, |h, ps| {
+            r.route("GET", path, false, &mut params, |h, ps| {
                 let strs: Vec<&str> = ps
                     .iter()
                     .map(|&(s, e)| &path[s as usize..e as usize])
@@ -378,7 +402,7 @@ mod tests {
                 path.push_str(parts[(seed >> 33) as usize % parts.len()]);
             }
             let m = methods[n % methods.len()];
-            r.route(m, &path, &mut params, |_, ps| {
+            r.route(m, &path, false, &mut params, |_, ps| {
                 assert!(
                     ps.iter()
                         .all(|&(s, e)| path.get(s as usize..e as usize).is_some())
