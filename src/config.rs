@@ -30,6 +30,11 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Listen backlog passed to `listen(2)`. Default 2048 (at least 1024).
     pub backlog: i32,
+    /// How long in-flight requests (and WebSocket closing handshakes) may go on after a
+    /// shutdown starts ([`Server::shutdown`](crate::Server::shutdown), or `SIGTERM`/`SIGINT`
+    /// with [`App::listen`](crate::App::listen)) before their connections are closed, at
+    /// whole-second resolution. Default 10 s.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Config {
@@ -43,6 +48,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(10),
             backlog: 2048,
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
 }

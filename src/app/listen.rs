@@ -75,7 +75,9 @@ impl Listen {
 
 impl App {
     /// Serves on `port` on every interface (`[::]`, dual-stack) with one loop per configured
-    /// thread, and blocks until the server stops. HTTPS when the app was made with
+    /// thread, and blocks until the server stops: on `SIGTERM` or `SIGINT` it stops
+    /// accepting, lets in-flight requests finish (up to `Config::shutdown_timeout`), closes
+    /// WebSockets with 1001, and returns `Ok`. HTTPS when the app was made with
     /// [`App::tls`], plain HTTP otherwise.
     ///
     /// # Errors
@@ -106,12 +108,16 @@ impl App {
         self.bind_all(&[listen])
     }
 
-    /// Like [`bind_all`](Self::bind_all), then blocks until the server stops.
+    /// Like [`bind_all`](Self::bind_all), then blocks until the server stops. `SIGTERM` or
+    /// `SIGINT` shuts it down gracefully (and `listen` returns `Ok`); a second one exits the
+    /// process at once ([`Server::shutdown_on_signals`]).
     ///
     /// # Errors
-    /// As `bind_all`.
+    /// As `bind_all`; or when the signal handlers cannot be installed.
     pub fn listen_all(self, listens: &[Listen]) -> io::Result<()> {
-        self.bind_all(listens)?.join();
+        let server = self.bind_all(listens)?;
+        server.shutdown_on_signals()?;
+        server.join();
         Ok(())
     }
 

@@ -96,16 +96,44 @@ impl Server {
         self.server_names.as_ref()
     }
 
-    /// Stops accepting, lets in-flight responses finish (up to 10 s), closes idle
-    /// connections, and joins the loop threads.
+    /// Stops accepting, closes idle connections, sends every WebSocket a close frame with
+    /// 1001 ("going away"), lets in-flight responses finish (up to
+    /// [`Config::shutdown_timeout`](crate::Config::shutdown_timeout), 10 s by default), and
+    /// joins the loop threads.
     pub fn shutdown(self) {
-        self.stop.store(true, Ordering::Release);
-        for waker in &self.wakers {
-            if let Err(e) = waker.wake() {
-                log::error!("could not wake a loop: {e}");
-            }
-        }
+        stop(&self.stop, &self.wakers);
         self.join();
+    }
+
+    /// Shuts down gracefully on the first `SIGTERM` or `SIGINT`, as
+    /// [`shutdown`](Self::shutdown) does (then [`join`](Self::join) returns), and exits the
+    /// process at once, with status 128 + the signal's number, on a second one.
+    /// [`App::listen`](crate::App::listen) does this itself; a server from
+    /// [`App::bind`](crate::App::bind) opts in here. The signals are watched by one thread
+    /// (`signal-hook`'s iterator: the handler only writes to a pipe) for the rest of the
+    /// process's life.
+    ///
+    /// # Errors
+    /// When the signal handlers cannot be installed.
+    pub fn shutdown_on_signals(&self) -> io::Result<()> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
+        let (flag, wakers) = (Arc::clone(&self.stop), self.wakers.clone());
+        std::thread::Builder::new()
+            .name("uweb-signals".into())
+            .spawn(move || {
+                let mut seen = 0;
+                for signal in signals.forever() {
+                    seen += 1;
+                    if seen > 1 {
+                        log::warn!("signal {signal} again: exiting now");
+                        std::process::exit(128 + signal);
+                    }
+                    log::info!("signal {signal}: shutting down (again to exit at once)");
+                    stop(&flag, &wakers);
+                }
+            })?;
+        Ok(())
     }
 
     /// Blocks until every loop thread has exited.
@@ -114,6 +142,16 @@ impl Server {
             if thread.join().is_err() {
                 log::error!("an event loop panicked");
             }
+        }
+    }
+}
+
+/// Tells every loop to stop: no more accepts, then a graceful drain.
+fn stop(flag: &AtomicBool, wakers: &[Arc<Waker>]) {
+    flag.store(true, Ordering::Release);
+    for waker in wakers {
+        if let Err(e) = waker.wake() {
+            log::error!("could not wake a loop: {e}");
         }
     }
 }

@@ -38,8 +38,6 @@ const RECV_BYTES: usize = 64 * 1024;
 const CORK_FLUSH_BYTES: usize = 256 * 1024;
 /// Cork capacity kept between events; a larger one is shrunk back, in bytes.
 const CORK_KEEP_BYTES: usize = 64 * 1024;
-/// Seconds in-flight responses get after `Server::shutdown` before their sockets are closed.
-const SHUTDOWN_GRACE_SECS: u32 = 10;
 
 /// One per-core event loop, serving `S`'s routes.
 pub(crate) struct Worker<S> {
@@ -53,7 +51,9 @@ pub(crate) struct Worker<S> {
     service: Arc<S>,
     date: DateCache,
     stop: Arc<AtomicBool>,
-    stopping_since: Option<u32>,
+    /// Set once the server stops: the loop second by which the last connections are closed
+    /// (`Config::shutdown_timeout` after the stop).
+    draining_until: Option<u32>,
     /// Coarse clock: whole seconds since the loop started.
     now: u32,
     expired: Vec<usize>,
@@ -84,7 +84,7 @@ macro_rules! lend {
                     topics: &mut $self.topics,
                     hub: &$self.hub,
                     at: $self.at,
-                    stopping: $self.stopping_since.is_some(),
+                    stopping: $self.draining_until.is_some(),
                 };
                 let $conn = Conn {
                     wire: &mut $socket.wire,
@@ -132,7 +132,7 @@ impl<S: Service> Worker<S> {
             service,
             date: DateCache::new(),
             stop,
-            stopping_since: None,
+            draining_until: None,
             now: 0,
             expired: Vec::new(),
             hub: Arc::new(Hub::new(&[])),
@@ -193,7 +193,7 @@ impl<S: Service> Worker<S> {
             }
             // Publishes of this iteration (and from other loops) leave once per subscriber.
             self.fan_out();
-            if self.stopping_since.is_some() && self.sockets.is_empty() {
+            if self.draining_until.is_some() && self.sockets.is_empty() {
                 return;
             }
         }
@@ -389,7 +389,7 @@ impl<S: Service> Worker<S> {
             drained: socket.wire.is_drained(),
             peer_closed: socket.peer_closed,
             handshaking: socket.wire.transport.is_handshaking(),
-            stopping: self.stopping_since.is_some(),
+            stopping: self.draining_until.is_some(),
             received,
         };
         let config = self.service.config();
@@ -453,9 +453,7 @@ impl<S: Service> Worker<S> {
     fn tick(&mut self) {
         self.date.refresh();
         let now = self.now;
-        let grace_over = self
-            .stopping_since
-            .is_some_and(|since| now >= since + SHUTDOWN_GRACE_SECS);
+        let grace_over = self.draining_until.is_some_and(|until| now >= until);
         self.expired.clear();
         for (key, socket) in &self.sockets {
             if grace_over || socket.armed().timer != Timer::Off && socket.armed().deadline <= now {
@@ -492,10 +490,11 @@ impl<S: Service> Worker<S> {
     /// The server asked us to stop: no more accepts, idle connections close now, busy ones
     /// after their current response, WebSockets get a close frame with 1001.
     fn on_wake(&mut self) {
-        if !self.stop.load(Ordering::Acquire) || self.stopping_since.is_some() {
+        if !self.stop.load(Ordering::Acquire) || self.draining_until.is_some() {
             return;
         }
-        self.stopping_since = Some(self.now);
+        let drain = self.service.config().shutdown_timeout;
+        self.draining_until = Some(deadline(self.now, drain));
         for mut listener in self.listeners.drain(..) {
             let _ = self.poll.registry().deregister(&mut listener.socket);
         }

@@ -91,7 +91,7 @@ impl<S: Service> Worker<S> {
                 topics: &mut self.topics,
                 hub: &self.hub,
                 at: self.at,
-                stopping: self.stopping_since.is_some(),
+                stopping: self.draining_until.is_some(),
             };
             let conn = Conn {
                 wire: &mut socket.wire,
