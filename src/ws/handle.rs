@@ -197,8 +197,13 @@ impl Core<'_> {
     /// Before this socket writes: messages published to its topics earlier in this callback
     /// (not yet fanned out) go first.
     fn deliver_pending(&mut self) {
+        // A socket with no topics has nothing pending (and an echo should not pay for a look
+        // at the other loops' inbox per message).
+        if self.subs.topics.is_empty() {
+            return;
+        }
         self.hub.take(self.at, &mut self.topics.batch);
-        if self.subs.topics.is_empty() || self.topics.batch.is_empty() {
+        if self.topics.batch.is_empty() {
             return;
         }
         let generation = self.topics.generation;
