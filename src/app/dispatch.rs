@@ -11,7 +11,7 @@ use ::http::Extensions;
 use smallvec::SmallVec;
 
 use super::compile::{Route, Table};
-use super::error::{ErrorHandler, report};
+use super::error::{ErrorHandler, hear, report};
 use super::group::RouteKind;
 use crate::config::Config;
 use crate::error::BoxError;
@@ -109,15 +109,7 @@ impl Service for Shared {
     }
 
     fn report(&self, error: &HandlerError) {
-        match &self.on_error {
-            None => log::error!("{error}"),
-            Some(handler) => {
-                let outcome = catch_unwind(AssertUnwindSafe(|| handler(error, None, None)));
-                if outcome.is_err() {
-                    log::error!("error handler panicked (after: {error})");
-                }
-            }
-        }
+        hear(self.on_error.as_ref(), error, None, None);
     }
 }
 
@@ -160,9 +152,7 @@ impl Shared {
     fn run(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) -> bool {
         let (handler, handler_stage) = match &route.kind {
             RouteKind::Http(handler) => (handler, Stage::Handler),
-            RouteKind::Upgrade(_) if !req.is_websocket_upgrade() => {
-                return false;
-            }
+            // Only handshakes reach these: the router walks its upgrade tree for them alone.
             RouteKind::Upgrade(handler) => (handler, Stage::Upgrade),
         };
         let mut stage = Stage::Middleware;
@@ -180,27 +170,22 @@ impl Shared {
             handler(res, req)?;
             Ok(!req.is_yielded())
         }));
-        // A refused field is reported first (with the stage's panic or `Err`, if any); the
-        // route took the request, whether it then yielded or not.
-        let outcome = match res.has_refused() {
-            true => Ok(Ok(self.route_refused(route, stage, outcome, res, req))),
-            false => outcome,
-        };
-        let error = match outcome {
-            Ok(Ok(false)) => return false,
-            Ok(Ok(true)) if !res.has_responded() && !res.awaits_body() => {
-                Some(HandlerError::unanswered(Some(&route.label)))
+        if res.has_refused() {
+            // Reported first (with the stage's panic or `Err`, if any); the route took the
+            // request, whether it then yielded or not.
+            let error = failure(outcome, stage, &route.label);
+            self.report_refused(res, stage, Some((route, req)), error);
+        } else {
+            let error = match outcome {
+                Ok(Ok(false)) => return false,
+                Ok(Ok(true)) if !res.has_responded() && !res.awaits_body() => {
+                    Some(HandlerError::unanswered(Some(&route.label)))
+                }
+                failed => failure(failed, stage, &route.label),
+            };
+            if let Some(error) = error {
+                report(self.on_error.as_ref(), &error, res, Some(req));
             }
-            Ok(Ok(true)) => None,
-            Ok(Err(error)) => Some(HandlerError::returned(error, stage, Some(&route.label))),
-            Err(panic) => Some(HandlerError::panic(
-                panic.as_ref(),
-                stage,
-                Some(&route.label),
-            )),
-        };
-        if let Some(error) = error {
-            report(self.on_error.as_ref(), &error, res, Some(req));
         }
         self.run_after(route, res, req);
         true
@@ -211,35 +196,15 @@ impl Shared {
     fn run_after(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) {
         for hook in &route.after {
             let outcome = catch_unwind(AssertUnwindSafe(|| hook(res, req)));
+            let error = failure(outcome, Stage::After, &route.label);
             if res.has_refused() {
-                let error = failure(outcome, Stage::After, &route.label);
                 return self.report_refused(res, Stage::After, Some((route, req)), error);
             }
-            let error = match outcome {
-                Ok(Ok(())) => continue,
-                Ok(Err(error)) => HandlerError::returned(error, Stage::After, Some(&route.label)),
-                Err(panic) => HandlerError::panic(panic.as_ref(), Stage::After, Some(&route.label)),
-            };
-            report(self.on_error.as_ref(), &error, res, Some(req));
-            return;
+            if let Some(error) = error {
+                report(self.on_error.as_ref(), &error, res, Some(req));
+                return;
+            }
         }
-    }
-
-    /// [`run`](Self::run) after a refused field: reports it (and the stage's failure, if
-    /// any). True: the route took the request.
-    #[cold]
-    #[inline(never)]
-    fn route_refused(
-        &self,
-        route: &Route,
-        stage: Stage,
-        outcome: std::thread::Result<Result<bool, BoxError>>,
-        res: &mut HttpResponse<'_>,
-        req: &mut HttpRequest<'_>,
-    ) -> bool {
-        let error = failure(outcome, stage, &route.label);
-        self.report_refused(res, stage, Some((route, req)), error);
-        true
     }
 
     /// Reports the field `res` refused in `stage` (the response is fresh again: the error
@@ -271,7 +236,6 @@ impl Shared {
 }
 
 /// The panic or `Err` of a stage's outcome; `None` when it returned `Ok`.
-#[cold]
 fn failure<T>(
     outcome: std::thread::Result<Result<T, BoxError>>,
     stage: Stage,

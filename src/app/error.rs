@@ -21,19 +21,34 @@ pub(crate) fn report(
     res: &mut HttpResponse<'_>,
     req: Option<&HttpRequest<'_>>,
 ) {
-    match handler {
-        None => log::error!("{error}"),
-        Some(handler) => {
-            let outcome = catch_unwind(AssertUnwindSafe(|| handler(error, Some(&mut *res), req)));
-            if let Err(panic) = outcome {
-                let message = panic_message(panic.as_ref());
-                log::error!("error handler panicked: {message} (after: {error}); closing");
-                res.close();
-                return;
-            }
+    if hear(handler, error, Some(&mut *res), req) {
+        internal_error(res);
+    } else {
+        // The handler may have left the response in any state.
+        res.close();
+    }
+}
+
+/// Hands `error` to `handler` with what is left of the exchange, or logs it without one;
+/// false when the handler panicked (logged too).
+pub(crate) fn hear(
+    handler: Option<&ErrorHandler>,
+    error: &HandlerError,
+    res: Option<&mut HttpResponse<'_>>,
+    req: Option<&HttpRequest<'_>>,
+) -> bool {
+    let Some(handler) = handler else {
+        log::error!("{error}");
+        return true;
+    };
+    match catch_unwind(AssertUnwindSafe(|| handler(error, res, req))) {
+        Ok(()) => true,
+        Err(panic) => {
+            let message = panic_message(panic.as_ref());
+            log::error!("error handler panicked: {message} (after: {error})");
+            false
         }
     }
-    internal_error(res);
 }
 
 /// `500` if nothing was sent yet; a response already under way cannot be repaired: close.
