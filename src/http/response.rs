@@ -3,11 +3,7 @@
 
 use std::any::Any;
 
-use crate::net::link::Link;
-
-/// Cork size past which a streamed body is written out before the callback returns, in bytes
-/// (as WebSocket sends do; uWebSockets uncorks when its 16 KiB cork buffer fills).
-const CORK_WRITE_BYTES: usize = 64 * 1024;
+use crate::net::link::{Link, uncork_when_full};
 
 use super::field;
 
@@ -271,9 +267,8 @@ impl<'a> HttpResponse<'a> {
             Phase::UntilClose => self.out.extend_from_slice(chunk),
             _ => return false,
         }
-        if self.out.len() >= CORK_WRITE_BYTES && self.link.flush(self.out).is_err() {
+        if uncork_when_full(self.link, self.out).is_err() {
             // The connection is lost: nothing more can be sent on it.
-            self.out.clear();
             self.state.phase = Phase::Aborted;
             return false;
         }

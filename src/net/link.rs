@@ -17,6 +17,26 @@ pub trait Link {
     fn flush(&mut self, cork: &mut Vec<u8>) -> io::Result<()>;
 }
 
+/// Cork size past which what a callback writes goes out before it returns, in bytes
+/// (uWebSockets uncorks when its 16 KiB cork buffer fills): a large streamed body or a burst
+/// of sends does not wait for the callback's end in memory.
+pub(crate) const CORK_WRITE_BYTES: usize = 64 * 1024;
+
+/// Writes `cork` out through `link` once it holds [`CORK_WRITE_BYTES`] or more.
+///
+/// # Errors
+/// The write failed: the connection is lost, and the cork is cleared.
+pub(crate) fn uncork_when_full(link: &mut dyn Link, cork: &mut Vec<u8>) -> io::Result<()> {
+    if cork.len() < CORK_WRITE_BYTES {
+        return Ok(());
+    }
+    let flushed = link.flush(cork);
+    if flushed.is_err() {
+        cork.clear();
+    }
+    flushed
+}
+
 /// A link with no socket behind it, for sans-IO drivers (benches, fuzz targets, unit
 /// tests): nothing is ever buffered and a flush leaves the cork in place, so the cork
 /// accumulates everything written.

@@ -9,7 +9,6 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 
 use super::link::Link;
-use super::tls::TlsStream;
 use super::transport::{Transport, drain};
 
 /// A connection's write side (and its transport, which reads too).
@@ -101,14 +100,24 @@ impl Link for Wire {
             return Ok(());
         }
         let stream = match &mut self.transport {
+            // TLS: the queued frames are encrypted first, in order, then leave with the cork
+            // in one vectored write of records.
+            Transport::Tls(tls) => {
+                let encrypted = self.outbox.iter().try_for_each(|frame| tls.encrypt(frame));
+                release(&mut self.outbox);
+                if encrypted.is_err() {
+                    cork.clear();
+                    return encrypted;
+                }
+                return self
+                    .transport
+                    .write_corked_then_drain(cork, &mut self.backpressure);
+            }
             // The common case (HTTP, WebSocket echo): one plain write of the cork.
             Transport::Tcp(_) if self.outbox.is_empty() => {
                 return self
                     .transport
                     .write_corked_then_drain(cork, &mut self.backpressure);
-            }
-            Transport::Tls(tls) => {
-                return flush_tls(tls, &mut self.outbox, cork, &mut self.backpressure);
             }
             Transport::Tcp(stream) => stream,
         };
@@ -149,28 +158,6 @@ impl Link for Wire {
         release(&mut self.outbox);
         cork.clear();
         result.map(drop)
-    }
-}
-
-/// [`Wire::flush`] on TLS: the queued frames, then `cork`, are encrypted in order and leave
-/// in one vectored write of records.
-fn flush_tls(
-    tls: &mut TlsStream,
-    outbox: &mut Vec<Bytes>,
-    cork: &mut Vec<u8>,
-    backpressure: &mut Vec<u8>,
-) -> io::Result<()> {
-    let queued = !backpressure.is_empty();
-    let mut result = outbox.iter().try_for_each(|frame| tls.encrypt(frame));
-    if result.is_ok() {
-        result = tls.write_corked(cork, backpressure);
-    }
-    release(outbox);
-    cork.clear();
-    result?;
-    match queued {
-        true => drain(&mut tls.tcp, backpressure),
-        false => Ok(()),
     }
 }
 

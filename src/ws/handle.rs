@@ -10,7 +10,7 @@ use super::conn::{ABNORMAL, WsConn};
 use super::pubsub::{Hub, LoopTopics, Published, TopicId};
 use super::settings::Settings;
 use crate::error::Stage;
-use crate::net::link::{Link, backlog};
+use crate::net::link::{Link, backlog, uncork_when_full};
 
 pub(crate) type Hook<U> = Box<dyn Fn(&mut WebSocket<'_, U>) + Send + Sync>;
 pub(crate) type MessageHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &[u8], OpCode) + Send + Sync>;
@@ -100,10 +100,6 @@ fn call<F: ?Sized>(hook: &Option<Box<F>>, run: impl FnOnce(&F)) {
         run(f);
     }
 }
-
-/// Cork size past which a callback's sends are written out before it returns, in bytes
-/// (uWebSockets uncorks when its 16 KiB cork buffer fills).
-const CORK_WRITE_BYTES: usize = 64 * 1024;
 
 /// Result of [`WebSocket::send`] (uWebSockets' `SendStatus`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,8 +240,7 @@ impl Core<'_> {
         self.deliver_pending();
         self.conn.send(self.cork, message, opcode);
         *self.sent = true;
-        if self.cork.len() >= CORK_WRITE_BYTES && self.link.flush(self.cork).is_err() {
-            self.cork.clear();
+        if uncork_when_full(self.link, self.cork).is_err() {
             return Err(());
         }
         Ok(match self.link.buffered() {
