@@ -10,6 +10,7 @@ use super::timer::Armed;
 use crate::error::HandlerError;
 use crate::http::conn::{HttpConn, Io, Next};
 use crate::net::wire::Wire;
+use crate::ws::codec::OpCode;
 use crate::ws::pubsub::{Hub, LoopTopics};
 use crate::ws::route::Accepted;
 use crate::ws::session::{Env, WsState};
@@ -173,6 +174,20 @@ impl Proto {
         }
     }
 
+    /// A published message was not delivered (over `max_backpressure`): a WebSocket's
+    /// `dropped` callback runs.
+    pub(crate) fn dropped<S: Service>(
+        &mut self,
+        conn: Conn<'_>,
+        lent: &mut Lent<'_, S>,
+        message: &[u8],
+        opcode: OpCode,
+    ) {
+        if let Proto::Ws(ws) = self {
+            with_env(conn, lent, |env| ws.dropped(env, message, opcode));
+        }
+    }
+
     /// The socket's timer fired at `now` (`armed` was its timer): what the loop does.
     pub(crate) fn timer_fired<S: Service>(
         &mut self,
@@ -249,7 +264,7 @@ const GOING_AWAY: u16 = 1001;
 
 /// Runs `f` with the WebSocket environment of `conn`: the loop's cork and topics, the
 /// socket's write side, and the app's error handler.
-pub(crate) fn with_env<S: Service, R>(
+fn with_env<S: Service, R>(
     conn: Conn<'_>,
     lent: &mut Lent<'_, S>,
     f: impl FnOnce(&mut Env<'_>) -> R,

@@ -4,6 +4,35 @@
 //! driven through `proto.rs` by one read loop and one after-I/O step; publishes are fanned
 //! out from `worker/fanout.rs`.
 
+/// Lends the loop's shared parts and socket `$key`'s parts to a protocol call:
+/// `lend!(self, key, |socket, conn, lent| socket.proto.call(conn, &mut lent))` is `None` when
+/// there is no such socket. Defined before `mod fanout` so that the fan-out lends the same way.
+macro_rules! lend {
+    ($self:ident, $key:expr, |$socket:ident, $conn:ident, $lent:ident| $body:expr) => {{
+        let key = $key;
+        match $self.sockets.get_mut(key) {
+            None => None,
+            Some($socket) => {
+                let mut $lent = Lent {
+                    cork: &mut $self.cork,
+                    date: $self.date.line(),
+                    service: &*$self.service,
+                    topics: &mut $self.topics,
+                    hub: &$self.hub,
+                    at: $self.at,
+                    stopping: $self.draining_until.is_some(),
+                };
+                let $conn = Conn {
+                    wire: &mut $socket.wire,
+                    key,
+                    remote: $socket.remote,
+                };
+                Some($body)
+            }
+        }
+    }};
+}
+
 mod fanout;
 
 use std::io;
@@ -67,34 +96,6 @@ pub(crate) struct Worker<S> {
     subscribers: Vec<usize>,
     /// Sockets with published frames queued, written once per loop iteration.
     dirty: Vec<usize>,
-}
-
-/// Lends the loop's shared parts and socket `$key`'s parts to a protocol call:
-/// `with_socket!(self, key, |proto, conn, lent, socket_rest| ...)`.
-macro_rules! lend {
-    ($self:ident, $key:expr, |$socket:ident, $conn:ident, $lent:ident| $body:expr) => {{
-        let key = $key;
-        match $self.sockets.get_mut(key) {
-            None => None,
-            Some($socket) => {
-                let mut $lent = Lent {
-                    cork: &mut $self.cork,
-                    date: $self.date.line(),
-                    service: &*$self.service,
-                    topics: &mut $self.topics,
-                    hub: &$self.hub,
-                    at: $self.at,
-                    stopping: $self.draining_until.is_some(),
-                };
-                let $conn = Conn {
-                    wire: &mut $socket.wire,
-                    key,
-                    remote: $socket.remote,
-                };
-                Some($body)
-            }
-        }
-    }};
 }
 
 impl<S: Service> Worker<S> {
@@ -473,13 +474,12 @@ impl<S: Service> Worker<S> {
     /// A socket's timer fired: the protocol says whether it closes, pings or ends.
     fn on_timeout(&mut self, key: usize) {
         let now = self.now;
-        let fired = lend!(self, key, |socket, conn, lent| {
-            let armed = Armed {
-                timer: socket.timer,
-                deadline: socket.deadline,
-            };
-            socket.proto.timer_fired(armed, now, conn, &mut lent)
-        });
+        let Some(armed) = self.sockets.get(key).map(Socket::armed) else {
+            return;
+        };
+        let fired = lend!(self, key, |socket, conn, lent| socket
+            .proto
+            .timer_fired(armed, now, conn, &mut lent));
         match fired {
             Some(Fired::Close) => self.close(key),
             Some(Fired::End(_) | Fired::Ping | Fired::Rearm) => self.after_io(key, false),

@@ -70,8 +70,7 @@ impl<S: Service> Worker<S> {
         let Some(socket) = self.sockets.get_mut(key) else {
             return;
         };
-        let buffered = socket.wire.buffered();
-        let armed = socket.armed();
+        let (buffered, armed) = (socket.wire.buffered(), socket.armed());
         let Some(ws) = socket.proto.ws_mut() else {
             return;
         };
@@ -84,25 +83,14 @@ impl<S: Service> Worker<S> {
         }
         let settings = *ws.settings();
         if buffered > settings.max_backpressure {
-            let mut lent = Lent {
-                cork: &mut self.cork,
-                date: self.date.line(),
-                service: &*self.service,
-                topics: &mut self.topics,
-                hub: &self.hub,
-                at: self.at,
-                stopping: self.draining_until.is_some(),
-            };
-            let conn = Conn {
-                wire: &mut socket.wire,
-                key,
-                remote: socket.remote,
-            };
-            super::super::proto::with_env(conn, &mut lent, |env| {
-                ws.dropped(env, message.payload(), message.opcode)
-            });
+            let (payload, opcode) = (message.payload(), message.opcode);
+            lend!(self, key, |socket, conn, lent| socket
+                .proto
+                .dropped(conn, &mut lent, payload, opcode));
             // What the callback sent is in the cork: it goes to this socket now.
-            if socket.wire.flush(&mut self.cork).is_err() {
+            if let Some(socket) = self.sockets.get_mut(key)
+                && socket.wire.flush(&mut self.cork).is_err()
+            {
                 self.close(key);
             }
             return;
