@@ -71,22 +71,6 @@ pub enum Stage {
 }
 
 impl Stage {
-    /// True for the stages of an upgraded WebSocket (after `upgrade`), where the error
-    /// handler gets no response and no request.
-    pub fn is_websocket(self) -> bool {
-        matches!(
-            self,
-            Stage::Open
-                | Stage::Message
-                | Stage::Drain
-                | Stage::Ping
-                | Stage::Pong
-                | Stage::Subscription
-                | Stage::Dropped
-                | Stage::Close
-        )
-    }
-
     /// A short description, as `Display` of [`HandlerError`] uses it.
     fn describe(self) -> &'static str {
         match self {

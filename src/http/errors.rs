@@ -45,16 +45,11 @@ impl ProtoError {
     }
 
     /// The status code of [`response`](Self::response): 400, 413, 414, 431, 501 or 505.
+    /// Read off the baked status line, so the two cannot disagree.
     #[cfg(any(test, feature = "internals"))]
     pub fn status(self) -> u16 {
-        match self {
-            ProtoError::BadRequest => 400,
-            ProtoError::ContentTooLarge => 413,
-            ProtoError::UriTooLong => 414,
-            ProtoError::HeaderFieldsTooLarge => 431,
-            ProtoError::NotImplemented => 501,
-            ProtoError::VersionNotSupported => 505,
-        }
+        let code = &self.response()[b"HTTP/1.1 ".len()..][..3];
+        code.iter().fold(0, |n, d| n * 10 + u16::from(d - b'0'))
     }
 }
 
@@ -64,16 +59,15 @@ mod tests {
 
     #[test]
     fn status_is_the_baked_status_line() {
-        for e in [
+        let statuses = [
             BadRequest,
             ContentTooLarge,
             UriTooLong,
             HeaderFieldsTooLarge,
             NotImplemented,
             VersionNotSupported,
-        ] {
-            let line = format!("HTTP/1.1 {} ", e.status());
-            assert!(e.response().starts_with(line.as_bytes()), "{e:?}");
-        }
+        ]
+        .map(|e| e.status());
+        assert_eq!(statuses, [400, 413, 414, 431, 501, 505]);
     }
 }

@@ -7,21 +7,23 @@
 //! looked at byte by byte, exactly.
 
 /// `tchar` (RFC 9110 section 5.6.2): DIGIT, ALPHA and ``!#$%&'*+-.^_`|~``.
-static TCHAR: [bool; 256] = {
+static TCHAR: [bool; 256] = alnum_and(b"!#$%&'*+-.^_`|~");
+
+/// A byte set, built at compile time: ASCII letters and digits, and the bytes of `extra`.
+pub(crate) const fn alnum_and(extra: &[u8]) -> [bool; 256] {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 128 {
         table[b] = (b as u8).is_ascii_alphanumeric();
         b += 1;
     }
-    let specials = b"!#$%&'*+-.^_`|~";
     let mut i = 0;
-    while i < specials.len() {
-        table[specials[i] as usize] = true;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
         i += 1;
     }
     table
-};
+}
 
 /// A field name must be a `token`: one or more `tchar` (RFC 9110 section 5.1). Anything else
 /// (CR, LF, SP, `:`, an empty name) would end the name early or start a new line.

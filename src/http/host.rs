@@ -2,23 +2,11 @@
 //! port ]` with the URI grammar of RFC 3986 section 3.2.2. Anything else is a bad request, so
 //! routing domains only ever see a valid host.
 
+use super::field::alnum_and;
+
 /// `unreserved` (ALPHA DIGIT `-._~`) and `sub-delims` (`!$&'()*+,;=`): what a `reg-name` may
 /// hold besides `%XX` (RFC 3986 sections 2.2, 2.3 and 3.2.2).
-static REG_NAME: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 128 {
-        table[b] = (b as u8).is_ascii_alphanumeric();
-        b += 1;
-    }
-    let others = b"-._~!$&'()*+,;=";
-    let mut i = 0;
-    while i < others.len() {
-        table[others[i] as usize] = true;
-        i += 1;
-    }
-    table
-};
+static REG_NAME: [bool; 256] = alnum_and(b"-._~!$&'()*+,;=");
 
 /// Whether `value` (surrounding whitespace aside) is `uri-host [ ":" port ]`. An empty value
 /// is valid: a client sends one when the target has no authority (RFC 9110 section 7.2).
