@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Instructions per echoed WebSocket message, counted by callgrind (deterministic on a noisy
+# machine): the echo server runs under valgrind, a warm-up load passes, the counters are
+# zeroed, ws_load (../shared/peers) sends 64 connections x 16 in flight x 16 B for 10 s, and
+# the total is divided by the messages it got back.
+#   WS_LOAD=/path/to/ws_load benches/ws_callgrind.sh [SERVER_BINARY] [PORT]
+# Build the server with line tables to read the per-function costs after:
+#   CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --example echo_server
+set -euo pipefail
+bin="${1:-target/release/examples/echo_server}"
+port="${2:-21000}"
+load="${WS_LOAD:?set WS_LOAD to the ws_load binary of ../shared/peers}"
+out="$(mktemp -d)"
+PORT="$port" THREADS=1 valgrind --tool=callgrind --callgrind-out-file="$out/cg.%p" "$bin" \
+  >/dev/null 2>&1 &
+vg=$!
+trap 'kill "$vg" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+"$load" --port "$port" --path / --conns 64 --inflight 16 --size 16 --secs 2 --warmup 1 >/dev/null
+callgrind_control -z "$vg" >/dev/null 2>&1
+"$load" --port "$port" --path / --conns 64 --inflight 16 --size 16 --secs 10 --warmup 0 \
+  >"$out/load.txt"
+callgrind_control -d "$vg" >/dev/null 2>&1
+count=$(grep -o 'count=[0-9]*' "$out/load.txt" | cut -d= -f2)
+total=$(callgrind_annotate "$out"/cg.*.1 | grep -m1 'PROGRAM TOTALS' | awk '{print $1}' | tr -d ,)
+echo "messages=$count instructions=$total per_message=$((total / count)) (profile in $out)"
