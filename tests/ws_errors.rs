@@ -8,7 +8,7 @@ mod ws_support;
 use std::sync::mpsc::{self, Receiver};
 
 use support::serve;
-use uweb::{App, OpCode, Stage, WebSocketBehavior};
+use uweb::{App, OpCode, SendStatus, Stage, WebSocketBehavior};
 use ws_support::{RawWs, close_frame, frame, recv};
 
 /// What the error handler heard: the stage, the panic message, and whether it was given a
@@ -124,18 +124,38 @@ fn subscription_panics_inside_open_and_names_the_innermost_callback() {
 
 #[test]
 fn drain_panics() {
-    // 8 MiB queued in `open` cannot all leave at once; `drain` runs once the client reads.
-    let big = vec![7u8; 8 << 20];
+    // `open` sends 1 MiB messages until one reports backpressure (at once on plain TCP; over
+    // the test's TLS pipe, which reads on its own, once the pipe and the client's socket are
+    // full), so `drain` surely runs when the client reads.
+    let part = vec![7u8; 1 << 20];
     let (server, rx) = app(WebSocketBehavior::new()
-        .max_backpressure(16 << 20)
+        .max_backpressure(256 << 20)
         .open(move |ws| {
-            ws.send(&big, OpCode::Binary);
+            for _ in 0..256 {
+                if ws.send(&part, OpCode::Binary) == SendStatus::Backpressure {
+                    return;
+                }
+            }
+            panic!("no backpressure after 256 MiB");
         })
         .drain(|_ws| panic!("drain bug")));
     let mut bad = RawWs::connect(server.local_addr(), "/bad");
-    let (first, payload) = bad.frame().expect("the big message");
-    assert_eq!((first, payload.len()), (0x82, 8 << 20));
-    bad.expect_close(1011);
+    // The messages sent before the drain, then the close frame.
+    let mut messages = 0;
+    let close = loop {
+        match bad.frame().expect("the messages, then a close frame") {
+            (0x82, payload) => {
+                assert_eq!(payload.len(), 1 << 20);
+                messages += 1;
+            }
+            other => break other,
+        }
+    };
+    assert!(messages > 0);
+    assert_eq!(close.0, 0x88, "expected close, got {close:?}");
+    assert_eq!(close.1[..2], 1011u16.to_be_bytes());
+    bad.send(close_frame(1011, b""));
+    assert!(bad.closed());
     heard(&rx, Stage::Drain, "drain bug");
     others_are_served(&server);
     server.shutdown();
