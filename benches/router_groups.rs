@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use uweb::internals::{HttpConn, drive, first_match, into_shared, route_tree};
+use uweb::internals::{HttpConn, Letters, drive, first_match, into_shared, route_tree};
 use uweb::{App, Router};
 
 /// The 20 routes of each group, relative to its prefix.
@@ -228,12 +228,14 @@ fn dispatch(c: &mut Criterion) {
     // Serves the batch once per call on a connection of its own to `app`.
     let requests = |app: App| {
         let (shared, mut conn) = (into_shared(app), HttpConn::new());
+        let letters = Letters::default();
         let (mut out, bytes) = (Vec::new(), bytes.clone());
         move || {
             out.clear();
             black_box(drive(
                 &mut conn,
                 &shared,
+                &letters,
                 black_box(&bytes),
                 &mut out,
                 false,
@@ -262,9 +264,10 @@ fn dispatch(c: &mut Criterion) {
     ];
     for (name, app) in cases {
         let (shared, mut conn) = (into_shared(app()), HttpConn::new());
+        let letters = Letters::default();
         let mut out = Vec::with_capacity(64 * 1024);
         assert_eq!(
-            drive(&mut conn, &shared, &bytes, &mut out, false),
+            drive(&mut conn, &shared, &letters, &bytes, &mut out, false),
             bytes.len()
         );
         assert_eq!(

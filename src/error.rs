@@ -68,6 +68,10 @@ pub enum Stage {
     Dropped,
     /// A WebSocket `close` callback.
     Close,
+    /// Code answering later, run on the loop: the calls of a
+    /// [`DeferredResponse`](crate::DeferredResponse), an `on_writable` or `on_aborted`
+    /// callback (the route and request are gone by then).
+    Deferred,
 }
 
 impl Stage {
@@ -87,6 +91,7 @@ impl Stage {
             Stage::Subscription => "WebSocket subscription callback",
             Stage::Dropped => "WebSocket dropped callback",
             Stage::Close => "WebSocket close callback",
+            Stage::Deferred => "deferred response",
         }
     }
 }

@@ -13,6 +13,7 @@
 //! event loop lends, minus the socket).
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::app::App;
 
@@ -31,6 +32,7 @@ pub use crate::router::{HandlerId, Params, Priority, RouteTree};
 
 pub use crate::app::Shared;
 pub use crate::http::conn::{Dispatch, HttpConn, Io, Next};
+pub use crate::http::letter::{Courier, Home, OnAborted, Op, Ticket};
 pub use crate::net::link::{Detached, Link};
 
 // ---- WebSocket: frame codec and the sans-IO connection -------------------------------------
@@ -64,23 +66,111 @@ pub fn into_shared(app: App) -> Shared {
 /// and no TLS server name. `shutting_down`: the server is stopping, so the connection closes
 /// after the current response. Returns how many bytes of `input` were consumed; the rest must
 /// be offered again, with more data after it.
+/// Responses deferred by handlers run through [`drive`] are answered into [`Letters`]
+/// that [`Letters::answer`] applies.
 pub fn drive(
     conn: &mut HttpConn,
     shared: &Shared,
+    letters: &Letters,
     input: &[u8],
     out: &mut Vec<u8>,
     shutting_down: bool,
 ) -> usize {
-    let mut io = Io {
+    let mut io = detached_io(letters, out, shared, shutting_down);
+    conn.process(input, &mut io, shared)
+}
+
+/// The `Io` of [`drive`]: socket key 0.
+fn detached_io<'a>(
+    letters: &'a Letters,
+    out: &'a mut Vec<u8>,
+    shared: &'a Shared,
+    shutting_down: bool,
+) -> Io<'a> {
+    Io {
         out,
-        link: &mut Detached,
+        // Zero-sized: leaking one allocates nothing, and gives the `&mut` the `Io` needs.
+        link: Box::leak(Box::new(Detached)),
         date: DATE_LINE,
         config: &shared.config,
         remote: SocketAddr::from((Ipv4Addr::LOCALHOST, 40000)),
         shutting_down,
         server_name: None,
-    };
-    conn.process(input, &mut io, shared)
+        home: Home {
+            courier: &letters.courier,
+            key: 0,
+        },
+    }
+}
+
+/// A mailbox with no loop behind it, for [`drive`]: deferred responses' calls are kept
+/// until [`answer`](Self::answer); deferred closures run at once.
+pub struct Letters {
+    courier: Arc<dyn Courier>,
+    queue: Arc<Queue>,
+}
+
+#[derive(Debug, Default)]
+struct Queue(Mutex<Vec<(Arc<Ticket>, Vec<Op>)>>);
+
+impl Courier for Queue {
+    fn post(&self, ticket: Arc<Ticket>, ops: Vec<Op>) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((ticket, ops));
+        true
+    }
+
+    fn run(&self, f: Box<dyn FnOnce() + Send>) -> bool {
+        f();
+        true
+    }
+}
+
+impl std::fmt::Debug for Letters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Letters")
+            .field("queue", &self.queue)
+            .finish()
+    }
+}
+
+impl Default for Letters {
+    fn default() -> Self {
+        let queue = Arc::new(Queue::default());
+        Letters {
+            courier: Arc::clone(&queue) as Arc<dyn Courier>,
+            queue,
+        }
+    }
+}
+
+impl Letters {
+    /// Applies every kept letter to `conn`, as the loop does after its events; returns how
+    /// many there were. Input queued behind an answered response is the caller's to offer
+    /// again.
+    pub fn answer(&self, conn: &mut HttpConn, shared: &Shared, out: &mut Vec<u8>) -> usize {
+        let letters =
+            std::mem::take(&mut *self.queue.0.lock().unwrap_or_else(PoisonError::into_inner));
+        let count = letters.len();
+        for (ticket, ops) in letters {
+            let mut io = detached_io(self, out, shared, false);
+            if let Err(ops) = conn.answer(&ticket, ops, &mut io, shared) {
+                crate::http::conn::answer_late(&ticket, ops, shared);
+            }
+        }
+        count
+    }
+
+    /// Whether letters wait.
+    pub fn is_empty(&self) -> bool {
+        self.queue
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
 }
 
 /// A route tree where route `i` of `routes` (`None`: an `any` route) gets handler id `i`,

@@ -93,23 +93,23 @@ impl Dispatch for Shared {
         );
     }
 
-    fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send)) {
-        let error = HandlerError::panic(panic, Stage::OnData, None);
+    fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send), stage: Stage) {
+        let error = HandlerError::panic(panic, stage, None);
         report(self.on_error.as_ref(), &error, res, None);
     }
 
-    fn refused(&self, res: &mut HttpResponse<'_>) {
-        self.report_refused(res, Stage::OnData, None, None);
+    fn refused(&self, res: &mut HttpResponse<'_>, stage: Stage) {
+        self.report_refused(res, stage, None, None);
+    }
+
+    fn report(&self, error: &HandlerError) {
+        hear(self.on_error.as_ref(), error, None, None);
     }
 }
 
 impl Service for Shared {
     fn config(&self) -> &Config {
         &self.config
-    }
-
-    fn report(&self, error: &HandlerError) {
-        hear(self.on_error.as_ref(), error, None, None);
     }
 }
 
@@ -178,7 +178,7 @@ impl Shared {
         } else {
             let error = match outcome {
                 Ok(Ok(false)) => return false,
-                Ok(Ok(true)) if !res.has_responded() && !res.awaits_body() => {
+                Ok(Ok(true)) if !res.has_responded() && !res.awaits_body() && !res.is_held() => {
                     Some(HandlerError::unanswered(Some(&route.label)))
                 }
                 failed => failure(failed, stage, &route.label),

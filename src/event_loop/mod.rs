@@ -5,6 +5,7 @@
 
 mod date;
 pub(crate) mod listener;
+mod mailbox;
 mod policy;
 mod proto;
 mod server;

@@ -3,12 +3,14 @@
 //! or the socket closed. The loop holds a `Proto` and never looks inside it.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use super::policy::{self, After, Facts, Fired, HttpView, WsView};
 use super::service::Service;
 use super::timer::Armed;
 use crate::error::HandlerError;
-use crate::http::conn::{HttpConn, Io, Next};
+use crate::http::conn::{HttpConn, Io, Next, answer_late};
+use crate::http::letter::{Courier, Home, Op, Ticket};
 use crate::net::wire::Wire;
 use crate::ws::codec::OpCode;
 use crate::ws::pubsub::{Hub, LoopTopics};
@@ -31,6 +33,8 @@ pub(crate) struct Lent<'a, S> {
     pub(crate) at: usize,
     /// The server is shutting down.
     pub(crate) stopping: bool,
+    /// The loop's mailbox, for responses answered later.
+    pub(crate) courier: &'a Arc<dyn Courier>,
 }
 
 /// The socket a protocol call is about.
@@ -54,10 +58,14 @@ impl Proto {
 
     /// Whether more input should be read now: the protocol still reads, and no more than
     /// its pause threshold waits for the kernel (input that would only produce output the
-    /// client does not read stays in the kernel, which pushes back on the client).
-    pub(crate) fn wants_input(&self, wire: &Wire) -> bool {
+    /// client does not read stays in the kernel, which pushes back on the client). `stashed`:
+    /// received bytes not consumed yet; requests pipelined behind a response answered later
+    /// wait there up to the same threshold.
+    pub(crate) fn wants_input(&self, wire: &Wire, stashed: usize) -> bool {
         let reads = match self {
-            Proto::Http(http) => http.next() == Next::Serve,
+            Proto::Http(http) => {
+                http.next() == Next::Serve && (stashed < READ_PAUSE_BYTES || !http.awaits_answer())
+            }
             Proto::Ws(ws) => !ws.is_aborted() && ws.may_read(),
         };
         reads && wire.refused() < self.read_pause()
@@ -83,16 +91,12 @@ impl Proto {
             Proto::Http(http) => {
                 // Lent to the protocol while it runs; given back below.
                 let server_name = conn.wire.transport.take_server_name();
-                let mut io = Io {
-                    out: lent.cork,
-                    link: &mut *conn.wire,
-                    date: lent.date,
-                    config: lent.service.config(),
-                    remote: conn.remote,
-                    shutting_down: lent.stopping,
-                    server_name: server_name.as_deref(),
+                let service = lent.service;
+                let used = {
+                    let mut io = http_io(conn.wire, conn.key, conn.remote, lent);
+                    io.server_name = server_name.as_deref();
+                    http.process(input, &mut io, service)
                 };
-                let used = http.process(input, &mut io, lent.service);
                 conn.wire.transport.give_back_server_name(server_name);
                 used
             }
@@ -167,11 +171,47 @@ impl Proto {
         Some(armed)
     }
 
-    /// Buffered bytes went out: a WebSocket's `drain` callback runs.
+    /// Buffered bytes went out: a WebSocket's `drain` callback runs, or a streaming HTTP
+    /// response's `on_writable`.
     pub(crate) fn writable<S: Service>(&mut self, conn: Conn<'_>, lent: &mut Lent<'_, S>) {
-        if let Proto::Ws(ws) = self {
-            with_env(conn, lent, |env| ws.drained(env));
+        match self {
+            Proto::Ws(ws) => with_env(conn, lent, |env| ws.drained(env)),
+            Proto::Http(http) => {
+                let service = lent.service;
+                http.writable(
+                    &mut http_io(conn.wire, conn.key, conn.remote, lent),
+                    service,
+                );
+            }
         }
+    }
+
+    /// Applies the calls of a deferred response's handle, or runs what still matters of
+    /// them (a late `on_aborted`) when its response is over.
+    pub(crate) fn answer<S: Service>(
+        &mut self,
+        ticket: &Arc<Ticket>,
+        ops: Vec<Op>,
+        conn: Conn<'_>,
+        lent: &mut Lent<'_, S>,
+    ) {
+        let service = lent.service;
+        let ops = match self {
+            Proto::Http(http) => {
+                let mut io = http_io(conn.wire, conn.key, conn.remote, lent);
+                match http.answer(ticket, ops, &mut io, service) {
+                    Ok(()) => return,
+                    Err(ops) => ops,
+                }
+            }
+            Proto::Ws(_) => ops,
+        };
+        answer_late(ticket, ops, service);
+    }
+
+    /// Whether an HTTP response's answer comes later (requests behind it wait).
+    pub(crate) fn awaits_answer(&self) -> bool {
+        matches!(self, Proto::Http(http) if http.awaits_answer())
     }
 
     /// A published message was not delivered (over `max_backpressure`): a WebSocket's
@@ -239,8 +279,9 @@ impl Proto {
     /// The socket is about to be dropped: a WebSocket's `close` callback runs (1006) if it
     /// has not.
     pub(crate) fn closed<S: Service>(&mut self, conn: Conn<'_>, lent: &mut Lent<'_, S>) {
-        if let Proto::Ws(ws) = self {
-            with_env(conn, lent, |env| ws.closed(env));
+        match self {
+            Proto::Ws(ws) => with_env(conn, lent, |env| ws.closed(env)),
+            Proto::Http(http) => http.closed(lent.service),
         }
     }
 
@@ -261,6 +302,29 @@ fn ws_read_pause(ws: &WsState) -> usize {
 
 /// Close code sent to every WebSocket when the server shuts down ("going away").
 const GOING_AWAY: u16 = 1001;
+
+/// What an HTTP call borrows: the loop's cork, the socket's write side, its home for
+/// answers that come later (no TLS server name: only a new request needs it).
+fn http_io<'a, S: Service>(
+    wire: &'a mut Wire,
+    key: usize,
+    remote: SocketAddr,
+    lent: &'a mut Lent<'_, S>,
+) -> Io<'a> {
+    Io {
+        out: lent.cork,
+        link: wire,
+        date: lent.date,
+        config: lent.service.config(),
+        remote,
+        shutting_down: lent.stopping,
+        server_name: None,
+        home: Home {
+            courier: lent.courier,
+            key,
+        },
+    }
+}
 
 /// Runs `f` with the WebSocket environment of `conn`: the loop's cork and topics, the
 /// socket's write side, and the app's error handler.

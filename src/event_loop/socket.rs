@@ -47,6 +47,12 @@ impl Socket {
         }
     }
 
+    /// Whether requests wait in the stash behind a response that is now complete: the
+    /// loop goes on reading them.
+    pub(crate) fn answered_with_input_waiting(&self) -> bool {
+        !self.stash.is_empty() && !self.proto.awaits_answer()
+    }
+
     /// Arms `armed` (replacing the timer there was).
     pub(crate) fn arm(&mut self, armed: Armed) {
         self.timer = armed.timer;

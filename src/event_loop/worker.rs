@@ -21,6 +21,7 @@ macro_rules! lend {
                     hub: &$self.hub,
                     at: $self.at,
                     stopping: $self.draining_until.is_some(),
+                    courier: &$self.courier,
                 };
                 let $conn = Conn {
                     wire: &mut $socket.wire,
@@ -33,6 +34,7 @@ macro_rules! lend {
     }};
 }
 
+mod answers;
 mod fanout;
 
 use std::io;
@@ -45,11 +47,13 @@ use slab::Slab;
 
 use super::date::DateCache;
 use super::listener::Listener;
+use super::mailbox::{Letter, Mailbox};
 use super::policy::{After, Facts, Fired, deadline};
 use super::proto::{Conn, Lent};
 use super::service::Service;
 use super::socket::Socket;
 use super::timer::{Armed, Timer};
+use crate::http::letter::Courier;
 use crate::net::link::Link;
 use crate::net::tls::TlsStream;
 use crate::net::transport::Transport;
@@ -96,6 +100,13 @@ pub(crate) struct Worker<S> {
     subscribers: Vec<usize>,
     /// Sockets with published frames queued, written once per loop iteration.
     dirty: Vec<usize>,
+    /// Letters from other threads and deferred code (`mailbox` seen as the courier that
+    /// responses answered later hold), and scratch for taking them.
+    mailbox: Arc<Mailbox>,
+    courier: Arc<dyn Courier>,
+    letters: Vec<Letter>,
+    order: Vec<(u32, usize, u32)>,
+    slots: Vec<Option<Letter>>,
 }
 
 impl<S: Service> Worker<S> {
@@ -123,6 +134,7 @@ impl<S: Service> Worker<S> {
             false => Box::default(),
         };
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let mailbox = Mailbox::new(Arc::clone(&waker));
         let worker = Worker {
             poll,
             listeners,
@@ -142,6 +154,11 @@ impl<S: Service> Worker<S> {
             fanning: Vec::new(),
             subscribers: Vec::new(),
             dirty: Vec::new(),
+            courier: Arc::clone(&mailbox) as Arc<dyn Courier>,
+            mailbox,
+            letters: Vec::new(),
+            order: Vec::new(),
+            slots: Vec::new(),
         };
         Ok((worker, waker))
     }
@@ -152,14 +169,21 @@ impl<S: Service> Worker<S> {
         self.at = at;
     }
 
-    /// Runs until the server is shut down and every connection is gone.
+    /// Runs until the server is shut down and every connection is gone; then refuses
+    /// letters.
     pub(crate) fn run(mut self) {
+        self.mailbox.enter();
+        self.serve();
+        self.mailbox.stop();
+    }
+
+    fn serve(&mut self) {
         let mut events = Events::with_capacity(1024);
         let started = Instant::now();
         let mut next_tick = started + Duration::from_secs(1);
         loop {
             // Messages published by a callback outside event handling must not wait a tick.
-            let timeout = if self.topics.batch.is_empty() {
+            let timeout = if self.topics.batch.is_empty() && !self.mailbox.is_pending() {
                 next_tick.saturating_duration_since(Instant::now())
             } else {
                 Duration::ZERO
@@ -192,6 +216,8 @@ impl<S: Service> Worker<S> {
                 next_tick = now + Duration::from_secs(1);
                 self.tick();
             }
+            // Answers from other threads and deferred code, applied corked.
+            self.deliver_letters();
             // Publishes of this iteration (and from other loops) leave once per subscriber.
             self.fan_out();
             if self.draining_until.is_some() && self.sockets.is_empty() {
@@ -265,7 +291,7 @@ impl<S: Service> Worker<S> {
             return;
         }
         let mut received = false;
-        if !socket.stash.is_empty() && socket.proto.wants_input(&socket.wire) {
+        if !socket.stash.is_empty() && socket.proto.wants_input(&socket.wire, socket.stash.len()) {
             // Input kept from before: what followed a protocol switch, or a paused read.
             self.feed(key, 0);
             received = true;
@@ -275,7 +301,7 @@ impl<S: Service> Worker<S> {
             let Some(socket) = self.sockets.get_mut(key) else {
                 return;
             };
-            if !socket.proto.wants_input(&socket.wire) {
+            if !socket.proto.wants_input(&socket.wire, socket.stash.len()) {
                 break;
             }
             match socket
@@ -357,10 +383,10 @@ impl<S: Service> Worker<S> {
         lend!(self, key, |socket, conn, lent| socket
             .proto
             .writable(conn, &mut lent));
-        let resume = self
-            .sockets
-            .get(key)
-            .is_some_and(|socket| was_paused && socket.wire.refused() < socket.proto.read_pause());
+        let resume = self.sockets.get(key).is_some_and(|socket| {
+            was_paused && socket.wire.refused() < socket.proto.read_pause()
+                || socket.answered_with_input_waiting()
+        });
         if resume {
             // Edge-triggered: bytes may be waiting that no new event will announce.
             self.on_readable(key, true);

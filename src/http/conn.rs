@@ -7,12 +7,16 @@ use std::any::Any;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use super::chunked::ChunkedDecoder;
 use super::errors::ProtoError;
 use super::head::{BodyFraming, Head, parse_head};
-use super::response::{Exchange, HttpResponse, Phase, ProtocolSwitch, ResponseState};
+use super::later::Corked;
+use super::letter::{Home, OnAborted, Op, Ticket, late_on_aborted};
+use super::response::{Exchange, HttpResponse, OnWritable, Phase, ProtocolSwitch, ResponseState};
 use crate::config::Config;
+use crate::error::{HandlerError, Stage};
 use crate::net::link::Link;
 
 /// Most header fields parsed into stack slots; `Config::max_header_fields` may only lower it.
@@ -32,14 +36,19 @@ pub trait Dispatch {
         server_name: Option<&str>,
         res: &mut HttpResponse<'_>,
     );
-    /// Called when a handler left the response unanswered (`on_data` finished or none).
+    /// Called when a handler left the response unanswered (`on_data` finished or none), or a
+    /// deferred response's handle went without answering.
     fn unanswered(&self, res: &mut HttpResponse<'_>);
-    /// Called when an `on_data` callback panicked; the loop goes on.
-    fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send));
-    /// Called when an `on_data` callback wrote a status line or field that would have split
-    /// the response ([`HttpResponse::has_refused`]): the response was discarded, or, if it
-    /// had started before this callback, the connection is closing.
-    fn refused(&self, res: &mut HttpResponse<'_>);
+    /// Called when a callback run after the handler (`on_data`, a deferred response's calls,
+    /// `on_writable`) panicked in `stage`; the loop goes on.
+    fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send), stage: Stage);
+    /// Called when a callback run after the handler wrote, in `stage`, a status line or field
+    /// that would have split the response ([`HttpResponse::has_refused`]): the response was
+    /// discarded, or, if it had started before this callback, the connection is closing.
+    fn refused(&self, res: &mut HttpResponse<'_>, stage: Stage);
+    /// A failure with no response to answer on (an `on_aborted` callback or a WebSocket
+    /// callback panicked): the error handler hears it.
+    fn report(&self, error: &HandlerError);
 }
 
 /// Everything from the loop that one `process` call needs.
@@ -59,6 +68,8 @@ pub struct Io<'a> {
     pub shutting_down: bool,
     /// The TLS SNI name the client sent (RFC 6066 section 3); `None` on plain TCP.
     pub server_name: Option<&'a str>,
+    /// The loop and socket, for responses answered later.
+    pub home: Home<'a>,
 }
 
 /// Which part of a request the connection is reading.
@@ -282,9 +293,11 @@ impl HttpConn {
         };
         let len = head.len;
         {
-            let mut res = HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date);
+            let mut res =
+                HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
             app.dispatch(&head, io.remote, io.server_name, &mut res);
         }
+        self.response.settle();
         if !has_body {
             self.finish_request(io, app);
         } else if self.response.is_ended() && self.response.exchange.has(Exchange::CLOSE_AFTER) {
@@ -304,17 +317,20 @@ impl HttpConn {
         let Some(mut on_data) = self.response.on_data.take() else {
             return;
         };
-        let mut res = HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date);
+        let mut res =
+            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
         let outcome = catch_unwind(AssertUnwindSafe(|| on_data(&mut res, chunk, last)));
         // A refused field is reported first: its response was discarded, so the error
         // handler (or the default 500) can still answer.
         if res.has_refused() {
-            app.refused(&mut res);
+            app.refused(&mut res, Stage::OnData);
         }
         if let Err(panic) = outcome {
-            app.panicked(&mut res, panic.as_ref());
+            app.panicked(&mut res, panic.as_ref(), Stage::OnData);
+            self.response.settle();
             return;
         }
+        self.response.settle();
         if !last && !self.response.is_ended() {
             self.response.on_data = Some(on_data);
         }
@@ -328,8 +344,9 @@ impl HttpConn {
         }
         self.response.exchange.set(Exchange::BODY_PENDING, false);
         self.response.on_data = None;
-        if !self.response.is_ended() {
-            let mut res = HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date);
+        if !self.response.is_ended() && !self.response.is_held() {
+            let mut res =
+                HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
             app.unanswered(&mut res);
             if !res.has_responded() {
                 res.close();
@@ -340,6 +357,100 @@ impl HttpConn {
         } else {
             Reading::Head
         };
+    }
+
+    /// Whether the current response's answer comes later (a handle or loop callbacks hold it).
+    pub(crate) fn awaits_answer(&self) -> bool {
+        self.response.is_held()
+    }
+
+    /// Applies the calls of a deferred response's handle to the response it stands for.
+    /// `Err(ops)`: `ticket` is not this connection's current one (the response is over, or
+    /// the slot was reused), and nothing was applied.
+    pub(crate) fn answer(
+        &mut self,
+        ticket: &Arc<Ticket>,
+        ops: Vec<Op>,
+        io: &mut Io<'_>,
+        app: &impl Dispatch,
+    ) -> Result<(), Vec<Op>> {
+        let current = matches!(&self.response.later, Some(held) if held.holds(ticket));
+        if !current || self.response.is_ended() {
+            return Err(ops);
+        }
+        let mut released = false;
+        let mut res =
+            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            for op in ops {
+                released |= apply(&mut res, op);
+            }
+        }));
+        after_callback(&mut res, outcome, app, Stage::Deferred);
+        self.response.settle();
+        if released {
+            self.release(ticket, io, app);
+        }
+        Ok(())
+    }
+
+    /// The handle of `ticket` went: its response is unanswered unless complete or streaming
+    /// from an `on_writable` callback.
+    fn release(&mut self, ticket: &Arc<Ticket>, io: &mut Io<'_>, app: &impl Dispatch) {
+        let Some(held) = self.response.later.as_mut().filter(|h| h.holds(ticket)) else {
+            return;
+        };
+        held.ticket = None;
+        if held.on_writable.is_some() || self.response.is_ended() {
+            return;
+        }
+        let mut res =
+            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
+        app.unanswered(&mut res);
+        if !res.has_responded() {
+            res.close();
+        }
+        self.response.settle();
+    }
+
+    /// The socket drained what it held back: a streaming response's `on_writable` runs.
+    pub(crate) fn writable(&mut self, io: &mut Io<'_>, app: &impl Dispatch) {
+        if io.link.buffered() > 0 || !self.response.is_held() {
+            return;
+        }
+        let Some(mut on_writable) = self
+            .response
+            .later
+            .as_mut()
+            .and_then(|h| h.on_writable.take())
+        else {
+            return;
+        };
+        let offset = self.response.offset;
+        let mut res =
+            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
+        let outcome = catch_unwind(AssertUnwindSafe(|| on_writable(&mut res, offset)));
+        after_callback(&mut res, outcome, app, Stage::Deferred);
+        self.response.settle();
+        if let Some(held) = self.response.later.as_mut()
+            && held.on_writable.is_none()
+        {
+            held.on_writable = Some(on_writable);
+        }
+    }
+
+    /// The socket is closing: a response still held is aborted (its handle learns it, and
+    /// its `on_aborted` runs, once).
+    pub(crate) fn closed(&mut self, app: &impl Dispatch) {
+        let Some(held) = self.response.later.take() else {
+            return;
+        };
+        if self.response.is_ended() {
+            return held.settle();
+        }
+        if let Some(on_aborted) = held.abort() {
+            run_on_aborted(on_aborted, app);
+        }
     }
 
     /// Answers a protocol error with its pre-baked response (unless a response has already
@@ -358,5 +469,69 @@ impl HttpConn {
         self.response.on_data = None;
         self.response.phase = Phase::Ended;
         self.reading = Reading::Closed;
+    }
+}
+
+/// Applies one call of a deferred response's handle; true for the handle's release.
+fn apply(res: &mut HttpResponse<'_>, op: Op) -> bool {
+    match op {
+        Op::Status(status) => {
+            res.write_status(&status);
+        }
+        Op::Header(name, value) => {
+            res.write_header(&name, &value);
+        }
+        Op::Write(chunk) => {
+            res.write(chunk);
+        }
+        Op::TryEnd(chunk, total) => {
+            res.try_end(chunk, total);
+        }
+        Op::End(body) => res.end(body),
+        Op::EndWithoutBody(length) => res.end_without_body(length),
+        Op::Close => res.close(),
+        Op::OnAborted(f) => res.on_aborted(f),
+        Op::OnWritable(f) => {
+            if let Ok(f) = f.downcast::<OnWritable>() {
+                res.on_writable(*f);
+            }
+        }
+        Op::Cork(f) => {
+            if let Ok(f) = f.downcast::<Corked>() {
+                (*f)(res);
+            }
+        }
+        Op::Release => return true,
+    }
+    false
+}
+
+/// After user code ran on `res` outside the handler: reports a refused field, then a panic.
+fn after_callback<T>(
+    res: &mut HttpResponse<'_>,
+    outcome: std::thread::Result<T>,
+    app: &impl Dispatch,
+    stage: Stage,
+) {
+    if res.has_refused() {
+        app.refused(res, stage);
+    }
+    if let Err(panic) = outcome {
+        app.panicked(res, panic.as_ref(), stage);
+    }
+}
+
+/// Calls of a deferred response's handle that reached the loop after the response was over
+/// (or its socket gone): an `on_aborted` among them runs if the client went first.
+pub(crate) fn answer_late(ticket: &Ticket, ops: Vec<Op>, app: &impl Dispatch) {
+    for on_aborted in late_on_aborted(ticket, ops) {
+        run_on_aborted(on_aborted, app);
+    }
+}
+
+/// Runs an `on_aborted` callback; a panic goes to the error handler.
+fn run_on_aborted(on_aborted: OnAborted, app: &impl Dispatch) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(on_aborted)) {
+        app.report(&HandlerError::panic(panic.as_ref(), Stage::Deferred, None));
     }
 }

@@ -2,11 +2,16 @@
 //! the sans-IO connection that ties them together.
 
 pub(crate) mod chunked;
+pub(crate) mod collect;
 pub(crate) mod conn;
 pub(crate) mod errors;
 pub(crate) mod field;
 pub(crate) mod head;
 pub(crate) mod host;
+pub(crate) mod later;
+pub(crate) mod letter;
+pub(crate) mod owned;
 pub(crate) mod query;
 pub(crate) mod request;
 pub(crate) mod response;
+pub(crate) mod streaming;

@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use ::http::Extensions;
 
 use super::head::Head;
+use super::owned::OwnedRequest;
 use super::query;
-use crate::router::Params;
+use crate::router::{ParamKey, Params};
 
 /// A borrowed view of one request head, valid only during the handler call (as in
 /// uWebSockets: copy out what you need to keep).
@@ -21,25 +22,6 @@ pub struct HttpRequest<'a> {
     remote_addr: SocketAddr,
     yielded: bool,
     extensions: Extensions,
-}
-
-/// A way to name a route parameter: its position (`0` is the first `:param` of the pattern)
-/// or its name without the colon.
-pub trait ParamKey {
-    /// Position of the parameter among `names` (the route's `:param` names, in pattern order).
-    fn position(&self, names: &[Box<str>]) -> Option<usize>;
-}
-
-impl ParamKey for usize {
-    fn position(&self, _: &[Box<str>]) -> Option<usize> {
-        Some(*self)
-    }
-}
-
-impl ParamKey for &str {
-    fn position(&self, names: &[Box<str>]) -> Option<usize> {
-        names.iter().position(|n| **n == **self)
-    }
 }
 
 impl<'a> HttpRequest<'a> {
@@ -150,6 +132,21 @@ impl<'a> HttpRequest<'a> {
     /// `1` for HTTP/1.1, `0` for HTTP/1.0.
     pub fn minor_version(&self) -> u8 {
         self.head.minor_version
+    }
+
+    /// An owned copy of this request head, to answer later from another thread
+    /// (socketify's `req.preserve()`): method, target, fields, route parameters, peer
+    /// address and extensions, in one buffer. The view itself stays zero-copy; copy only
+    /// when the answer comes later ([`HttpResponse::defer`](crate::HttpResponse::defer)).
+    #[allow(clippy::should_implement_trait)]
+    pub fn to_owned(&self) -> OwnedRequest {
+        OwnedRequest::copy(
+            self.head,
+            self.param_names,
+            self.params,
+            self.remote_addr,
+            &self.extensions,
+        )
     }
 
     /// An `Upgrade` field lists `websocket` (found while parsing the head).

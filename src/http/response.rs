@@ -6,17 +6,23 @@ use std::any::Any;
 use crate::net::link::{Link, uncork_when_full};
 
 use super::field;
+use super::letter::{Home, OnAborted, Ticket};
+use std::sync::Arc;
 
 /// Callback streaming the request body: `(response, chunk, is_last)`.
 pub(crate) type OnData = Box<dyn FnMut(&mut HttpResponse<'_>, &[u8], bool) + Send>;
+
+/// Callback run when the socket drained while a response streams: `(response, write
+/// offset in bytes) -> whether the write it made (if any) was taken without backpressure`.
+pub(crate) type OnWritable = Box<dyn FnMut(&mut HttpResponse<'_>, u64) -> bool + Send>;
 
 /// A protocol switch accepted by a handler (RFC 9110 section 7.8), opaque to HTTP: the loop
 /// that takes it knows what it holds (a WebSocket's route and user data).
 pub(crate) type ProtocolSwitch = Box<dyn Any + Send>;
 
 /// Where the response being written stands. Each exchange ends in exactly one of the last
-/// three phases; a deferred answer (answering later, from another thread) will be one more
-/// phase between `Fresh` and those.
+/// three phases. Whether the answer comes later (a [`DeferredResponse`](super::later::DeferredResponse)
+/// or loop callbacks hold it) is not a phase: it is [`ResponseState::later`].
 #[derive(Debug)]
 pub(crate) enum Phase {
     /// Nothing written yet.
@@ -27,6 +33,9 @@ pub(crate) enum Phase {
     Chunked,
     /// Header section ended; body runs until the connection closes (HTTP/1.0 streaming).
     UntilClose,
+    /// Header section ended with `Content-Length` of this many body bytes, sent piecewise
+    /// (`try_end`); the response ends when the write offset reaches it.
+    Sized(u64),
     /// The response is complete.
     Ended,
     /// The user asked for the connection to be closed at once (`res.close()`).
@@ -74,11 +83,47 @@ impl Exchange {
     }
 }
 
+/// A response whose answer comes later: who holds it, and the callbacks the loop runs for
+/// it. Boxed in the response state, so a response answered at once pays one null pointer.
+#[derive(Default)]
+pub(crate) struct Held {
+    /// The handle's ticket, while a [`DeferredResponse`](super::later::DeferredResponse) exists.
+    pub(crate) ticket: Option<Arc<Ticket>>,
+    pub(crate) on_aborted: Option<OnAborted>,
+    pub(crate) on_writable: Option<OnWritable>,
+}
+
+impl Held {
+    /// The response completed: the handle learns it; the callbacks go.
+    pub(crate) fn settle(self) {
+        if let Some(ticket) = self.ticket {
+            ticket.done();
+        }
+    }
+
+    /// The client went first: the handle learns it, and `on_aborted` is handed back to run.
+    pub(crate) fn abort(self) -> Option<OnAborted> {
+        if let Some(ticket) = self.ticket {
+            ticket.abort();
+        }
+        self.on_aborted
+    }
+
+    /// Whether `ticket` is this response's current one.
+    pub(crate) fn holds(&self, ticket: &Arc<Ticket>) -> bool {
+        self.ticket.as_ref().is_some_and(|t| Arc::ptr_eq(t, ticket))
+    }
+}
+
 /// Plain per-request response state, kept in the connection (uWS `HttpResponseData`).
 pub(crate) struct ResponseState {
     pub(crate) phase: Phase,
     pub(crate) exchange: Exchange,
     pub(crate) on_data: Option<OnData>,
+    /// Set while the answer comes later: a handle or loop callbacks hold the response.
+    pub(crate) later: Option<Box<Held>>,
+    /// Body bytes written so far (uWebSockets' write offset).
+    pub(crate) offset: u64,
 }
 
 impl ResponseState {
@@ -88,6 +133,8 @@ impl ResponseState {
             phase: Phase::Ended,
             exchange: Exchange(0),
             on_data: None,
+            later: None,
+            offset: 0,
         }
     }
 
@@ -97,6 +144,8 @@ impl ResponseState {
             phase: Phase::Fresh,
             exchange,
             on_data: None,
+            later: None,
+            offset: 0,
         }
     }
 
@@ -106,6 +155,22 @@ impl ResponseState {
             self.phase,
             Phase::Ended | Phase::Aborted | Phase::Switched(_)
         )
+    }
+
+    /// Whether the answer comes later: the response is not complete and a handle or loop
+    /// callbacks hold it.
+    pub(crate) fn is_held(&self) -> bool {
+        self.later.is_some() && !self.is_ended()
+    }
+
+    /// Once the response is complete: lets go of what held it (its handle learns it is
+    /// over). Called after each piece of user code.
+    pub(crate) fn settle(&mut self) {
+        if self.is_ended()
+            && let Some(held) = self.later.take()
+        {
+            held.settle();
+        }
     }
 
     /// Whether nothing of the response is written yet.
@@ -118,7 +183,7 @@ impl ResponseState {
         matches!(self.phase, Phase::Fields)
     }
 
-    fn is(&self, flag: Exchange) -> bool {
+    pub(super) fn is(&self, flag: Exchange) -> bool {
         self.exchange.has(flag)
     }
 }
@@ -132,12 +197,14 @@ impl ResponseState {
 /// when no status was written. Calls out of order are ignored rather than corrupting the
 /// stream.
 pub struct HttpResponse<'a> {
-    state: &'a mut ResponseState,
+    pub(super) state: &'a mut ResponseState,
     /// The loop's cork (tier 1 of DESIGN.md's writing).
-    out: &'a mut Vec<u8>,
+    pub(super) out: &'a mut Vec<u8>,
     /// The socket's write side: what the kernel has not taken, and a flush of `out`.
-    link: &'a mut dyn Link,
+    pub(super) link: &'a mut dyn Link,
     date: &'a [u8],
+    /// The loop and socket, for answering later.
+    pub(super) home: Home<'a>,
     /// Where in `out` the status line was written, if this view wrote it: what a refused
     /// field truncates `out` back to. See [`refuse`](Self::refuse).
     start: Option<usize>,
@@ -153,12 +220,14 @@ impl<'a> HttpResponse<'a> {
         out: &'a mut Vec<u8>,
         link: &'a mut dyn Link,
         date: &'a [u8],
+        home: Home<'a>,
     ) -> Self {
         HttpResponse {
             state,
             out,
             link,
             date,
+            home,
             start: None,
             refused: None,
         }
@@ -265,8 +334,10 @@ impl<'a> HttpResponse<'a> {
                 self.out.extend_from_slice(b"\r\n");
             }
             Phase::UntilClose => self.out.extend_from_slice(chunk),
+            Phase::Sized(_) => return self.try_end(chunk, 0).0,
             _ => return false,
         }
+        self.state.offset += chunk.len() as u64;
         if uncork_when_full(self.link, self.out).is_err() {
             // The connection is lost: nothing more can be sent on it.
             self.state.phase = Phase::Aborted;
@@ -283,9 +354,10 @@ impl<'a> HttpResponse<'a> {
         match self.state.phase {
             Phase::Fresh | Phase::Fields => {
                 self.write_status("200 OK");
-                self.finish_fields(Some(body.len()));
+                self.finish_fields(Some(body.len() as u64));
                 if !self.state.is(Exchange::HEAD) {
                     self.out.extend_from_slice(body);
+                    self.state.offset = body.len() as u64;
                 }
             }
             Phase::Chunked => {
@@ -297,6 +369,13 @@ impl<'a> HttpResponse<'a> {
             Phase::UntilClose => {
                 self.write(body);
             }
+            Phase::Sized(_) => {
+                // A body shorter than announced cannot be repaired: close.
+                if !self.try_end(body, 0).1 {
+                    self.close();
+                }
+                return;
+            }
             Phase::Ended | Phase::Aborted | Phase::Switched(_) => return,
         }
         self.state.phase = Phase::Ended;
@@ -307,7 +386,7 @@ impl<'a> HttpResponse<'a> {
     pub fn end_without_body(&mut self, content_length: Option<usize>) {
         if matches!(self.state.phase, Phase::Fresh | Phase::Fields) {
             self.write_status("200 OK");
-            self.finish_fields(content_length);
+            self.finish_fields(content_length.map(|n| n as u64));
             self.state.phase = Phase::Ended;
         }
     }
@@ -418,7 +497,7 @@ impl<'a> HttpResponse<'a> {
     }
 
     /// Ends the header section: `Date`, connection management, `Content-Length`, blank line.
-    fn finish_fields(&mut self, content_length: Option<usize>) {
+    pub(super) fn finish_fields(&mut self, content_length: Option<u64>) {
         let exchange = &mut self.state.exchange;
         if exchange.has(Exchange::EXPECT_CONTINUE) && exchange.has(Exchange::BODY_PENDING) {
             // The client may still be waiting to send a body we never asked for.

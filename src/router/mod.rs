@@ -10,7 +10,7 @@ mod tree;
 
 pub(crate) use domain::{DomainTree, server_name};
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
-pub use params::{HandlerId, Params, Priority};
+pub use params::{HandlerId, ParamKey, Params, Priority};
 
 use tree::{Key, Node, key_of};
 

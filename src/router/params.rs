@@ -18,3 +18,22 @@ pub enum Priority {
     /// Ordinary method routes.
     Method,
 }
+
+/// A way to name a route parameter: its position (`0` is the first `:param` of the pattern)
+/// or its name without the colon.
+pub trait ParamKey {
+    /// Position of the parameter among `names` (the route's `:param` names, in pattern order).
+    fn position(&self, names: &[Box<str>]) -> Option<usize>;
+}
+
+impl ParamKey for usize {
+    fn position(&self, _: &[Box<str>]) -> Option<usize> {
+        Some(*self)
+    }
+}
+
+impl ParamKey for &str {
+    fn position(&self, names: &[Box<str>]) -> Option<usize> {
+        names.iter().position(|n| **n == **self)
+    }
+}

@@ -1,0 +1,143 @@
+//! A loop's mailbox (DESIGN.md "Answer later"): other threads, and the loop itself, queue
+//! letters (a deferred response's calls, closures to run there) and wake the loop through its
+//! `mio::Waker`; the loop takes them all at once, after the events of an iteration.
+
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use mio::Waker;
+
+use crate::error::panic_message;
+use crate::http::letter::{Courier, Op, Ticket};
+
+/// One thing for the loop to do.
+pub(crate) enum Letter {
+    /// Calls of a deferred response's handle, in order.
+    Response(Arc<Ticket>, Vec<Op>),
+    /// A closure to run on the loop thread (`LoopHandle::defer`).
+    Run(Box<dyn FnOnce() + Send>),
+}
+
+impl Letter {
+    /// The socket a letter is about; `None` for a closure.
+    pub(crate) fn key(&self) -> Option<usize> {
+        match self {
+            Letter::Response(ticket, _) => Some(ticket.key()),
+            Letter::Run(_) => None,
+        }
+    }
+}
+
+thread_local! {
+    /// The mailbox whose loop runs on this thread (its address), so that a post from the
+    /// loop itself does not wake it: the loop looks at its mailbox before it sleeps.
+    static HOME: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A loop's mailbox: a queue behind a lock taken once per post and once per iteration with
+/// letters (the loop checks an atomic flag first), and the loop's waker.
+pub(crate) struct Mailbox {
+    queue: Mutex<Vec<Letter>>,
+    /// Letters wait: set by a post, cleared by the loop when it takes them.
+    pending: AtomicBool,
+    /// The loop has exited: posts are refused.
+    stopped: AtomicBool,
+    waker: Arc<Waker>,
+}
+
+impl std::fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailbox")
+            .field("pending", &self.pending.load(Ordering::Relaxed))
+            .field("stopped", &self.stopped.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mailbox {
+    /// An empty mailbox waking its loop with `waker`.
+    pub(crate) fn new(waker: Arc<Waker>) -> Arc<Mailbox> {
+        Arc::new(Mailbox {
+            queue: Mutex::new(Vec::new()),
+            pending: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
+            waker,
+        })
+    }
+
+    /// Marks the calling thread as this mailbox's loop.
+    pub(crate) fn enter(&self) {
+        HOME.with(|home| home.set(self.address()));
+    }
+
+    /// Whether letters wait.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Moves the waiting letters to the end of `into`; false when there were none.
+    pub(crate) fn take(&self, into: &mut Vec<Letter>) -> bool {
+        if !self.is_pending() {
+            return false;
+        }
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        self.pending.store(false, Ordering::Release);
+        into.append(&mut queue);
+        true
+    }
+
+    /// The loop exits: later posts are refused, and the letters still queued are dropped
+    /// (outside the lock: dropping one may drop a handle, which posts).
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        let queued =
+            std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(queued);
+    }
+
+    fn address(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
+    /// Queues `letter`; wakes the loop unless letters were already waiting or the caller is
+    /// the loop itself.
+    fn send(&self, letter: Letter) -> bool {
+        if self.stopped.load(Ordering::Acquire) {
+            return false;
+        }
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(letter);
+        let on_loop = HOME.with(Cell::get) == self.address();
+        if !self.pending.swap(true, Ordering::AcqRel)
+            && !on_loop
+            && let Err(e) = self.waker.wake()
+        {
+            log::error!("could not wake a loop: {e}");
+        }
+        true
+    }
+}
+
+impl Courier for Mailbox {
+    fn post(&self, ticket: Arc<Ticket>, ops: Vec<Op>) -> bool {
+        self.send(Letter::Response(ticket, ops))
+    }
+
+    fn run(&self, f: Box<dyn FnOnce() + Send>) -> bool {
+        self.send(Letter::Run(f))
+    }
+}
+
+/// Runs a deferred closure; a panic is logged and the loop goes on.
+pub(crate) fn run_deferred(f: Box<dyn FnOnce() + Send>) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(f)) {
+        log::error!(
+            "a closure deferred to the loop panicked: {}",
+            panic_message(panic.as_ref())
+        );
+    }
+}

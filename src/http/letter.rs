@@ -1,0 +1,181 @@
+//! What travels from a [`DeferredResponse`](super::later::DeferredResponse) to its loop:
+//! the calls ([`Op`]), the [`Ticket`] naming the response they are for, and the [`Courier`]
+//! (the loop's mailbox) that carries them and wakes the loop.
+//!
+//! The loop checks each letter against the response it holds by identity of the shared
+//! ticket (an `Arc` the letter keeps alive, so no newer response can have the same one): a
+//! handle can never write into a connection that reused its slot.
+//!
+//! This file sits below the response writer, so the two callbacks that take an
+//! `HttpResponse` travel type-erased ([`Op::Cork`], [`Op::OnWritable`]): the response's
+//! state holds such callbacks, so naming `HttpResponse` here would make the files import
+//! each other. The loop side turns them back with one `downcast`.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use bytes::Bytes;
+
+/// Callback run once, on the owning loop, when the client goes before the answer is complete.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub type OnAborted = Box<dyn FnOnce() + Send>;
+
+/// One call on a deferred response's handle, carried to its loop.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub enum Op {
+    /// `write_status`.
+    Status(Cow<'static, str>),
+    /// `write_header`: name, value.
+    Header(Cow<'static, str>, Cow<'static, str>),
+    /// `write`.
+    Write(Bytes),
+    /// `try_end`: chunk, total size in bytes.
+    TryEnd(Bytes, u64),
+    /// `end`.
+    End(Bytes),
+    /// `end_without_body`: the `Content-Length` to announce.
+    EndWithoutBody(Option<usize>),
+    /// `close`.
+    Close,
+    /// `on_aborted`.
+    OnAborted(OnAborted),
+    /// `on_writable`: an `OnWritable` (`http::response`), erased.
+    OnWritable(Box<dyn Any + Send>),
+    /// `cork`: a `Corked` closure (`http::later`) run with the live response, erased.
+    Cork(Box<dyn Any + Send>),
+    /// The handle is gone: unless the response is complete or streams from an
+    /// `on_writable` callback, it is unanswered (`500`).
+    Release,
+}
+
+impl std::fmt::Debug for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Op::Status(_) => "Status",
+            Op::Header(..) => "Header",
+            Op::Write(_) => "Write",
+            Op::TryEnd(..) => "TryEnd",
+            Op::End(_) => "End",
+            Op::EndWithoutBody(_) => "EndWithoutBody",
+            Op::Close => "Close",
+            Op::OnAborted(_) => "OnAborted",
+            Op::OnWritable(_) => "OnWritable",
+            Op::Cork(_) => "Cork",
+            Op::Release => "Release",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Carries calls to one loop and wakes it: the loop's mailbox, seen from HTTP.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub trait Courier: Send + Sync + 'static {
+    /// Queues `ops` for the response `ticket` stands for. False when the loop has stopped
+    /// (nothing was queued).
+    fn post(&self, ticket: Arc<Ticket>, ops: Vec<Op>) -> bool;
+    /// Queues `f` to run on the loop thread. False when the loop has stopped.
+    fn run(&self, f: Box<dyn FnOnce() + Send>) -> bool;
+}
+
+/// Where a deferred response stands, as its handle can see it from any thread.
+const LIVE: u8 = 0;
+/// The response is complete.
+const DONE: u8 = 1;
+/// The client went first (or the handle was superseded): calls are no-ops.
+const ABORTED: u8 = 2;
+
+/// What a deferred response's handle and its loop share: the socket's slab key, the state,
+/// and the way to the loop. Identity (the `Arc`'s address) is the generation check.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub struct Ticket {
+    key: usize,
+    state: AtomicU8,
+    courier: Arc<dyn Courier>,
+}
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticket")
+            .field("key", &self.key)
+            .field("state", &self.state.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+impl Ticket {
+    /// A live ticket for the response on socket `key` of the loop behind `courier`.
+    pub(crate) fn new(key: usize, courier: Arc<dyn Courier>) -> Arc<Ticket> {
+        Arc::new(Ticket {
+            key,
+            state: AtomicU8::new(LIVE),
+            courier,
+        })
+    }
+
+    /// The slab key of the socket the response belongs to.
+    pub fn key(&self) -> usize {
+        self.key
+    }
+
+    /// The response completed (set by the loop).
+    pub(crate) fn done(&self) {
+        let _ = self
+            .state
+            .compare_exchange(LIVE, DONE, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    /// The client went before the response completed, or a newer handle replaced this one
+    /// (set by the loop).
+    pub(crate) fn abort(&self) {
+        let _ = self
+            .state
+            .compare_exchange(LIVE, ABORTED, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    /// The way to the owning loop.
+    pub(crate) fn courier(&self) -> &Arc<dyn Courier> {
+        &self.courier
+    }
+
+    /// Whether the response is still open for this ticket's handle.
+    pub(crate) fn is_live(&self) -> bool {
+        self.state.load(Ordering::Acquire) == LIVE
+    }
+}
+
+impl Ticket {
+    /// Whether the client went before the response completed (or the handle was
+    /// superseded).
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.state.load(Ordering::Acquire) == ABORTED
+    }
+}
+
+/// The loop and socket a response belongs to, lent to it for `HttpResponse::defer`.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+#[derive(Clone, Copy)]
+pub struct Home<'a> {
+    /// The owning loop's mailbox.
+    pub courier: &'a Arc<dyn Courier>,
+    /// The socket's slab key.
+    pub key: usize,
+}
+
+impl std::fmt::Debug for Home<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Home").field("key", &self.key).finish()
+    }
+}
+
+/// The `on_aborted` callbacks among calls that reached the loop after their response was
+/// over, to run when the client went first: registered late, each still runs exactly once.
+pub(crate) fn late_on_aborted(ticket: &Ticket, ops: Vec<Op>) -> impl Iterator<Item = OnAborted> {
+    let aborted = ticket.is_aborted();
+    ops.into_iter().filter_map(move |op| match op {
+        Op::OnAborted(f) if aborted => Some(f),
+        _ => None,
+    })
+}

@@ -1,0 +1,168 @@
+//! An owned copy of a request head (socketify's `req.preserve()`), for a handler that answers
+//! later: the borrowed [`HttpRequest`](crate::HttpRequest) stays zero-copy for the synchronous path, and this
+//! copy is made only when asked for, in one buffer.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::ops::Range;
+
+use ::http::Extensions;
+
+use super::head::Head;
+use super::query;
+use crate::router::ParamKey;
+
+/// An owned, `'static + Send` copy of a request head: method, request target, header
+/// fields, route parameters, peer address and extensions. Made with
+/// [`HttpRequest::to_owned`](super::request::HttpRequest::to_owned); the same accessors as [`HttpRequest`](crate::HttpRequest).
+///
+/// The text is copied into one buffer (one allocation, plus one for the field table when
+/// the request has fields); route parameter names are shared with the route.
+#[derive(Clone)]
+pub struct OwnedRequest {
+    /// Method, path, query, then each field's name and value, back to back.
+    text: Box<[u8]>,
+    method: Range<u32>,
+    path: Range<u32>,
+    query: Range<u32>,
+    /// (name, value) ranges into `text`.
+    fields: Vec<(Range<u32>, Range<u32>)>,
+    param_names: Box<[Box<str>]>,
+    /// Ranges into `text` (inside the path).
+    params: Vec<Range<u32>>,
+    remote_addr: SocketAddr,
+    minor_version: u8,
+    extensions: Extensions,
+}
+
+impl OwnedRequest {
+    /// Copies `head`, with the route's `param_names` and their `params` spans in the path.
+    pub(crate) fn copy(
+        head: &Head<'_, '_>,
+        param_names: &[Box<str>],
+        params: &[(u32, u32)],
+        remote_addr: SocketAddr,
+        extensions: &Extensions,
+    ) -> OwnedRequest {
+        let field_bytes: usize = head
+            .headers
+            .iter()
+            .map(|h| h.name.len() + h.value.len())
+            .sum();
+        let mut text = Vec::with_capacity(
+            head.method.len() + head.path.len() + head.query.len() + field_bytes,
+        );
+        let mut push = |bytes: &[u8]| {
+            let start = text.len() as u32;
+            text.extend_from_slice(bytes);
+            start..text.len() as u32
+        };
+        let method = push(head.method.as_bytes());
+        let path = push(head.path.as_bytes());
+        let query = push(head.query.as_bytes());
+        let fields = head
+            .headers
+            .iter()
+            .map(|h| (push(h.name.as_bytes()), push(h.value)))
+            .collect();
+        let params = params
+            .iter()
+            .map(|&(start, end)| path.start + start..path.start + end)
+            .collect();
+        OwnedRequest {
+            text: text.into_boxed_slice(),
+            method,
+            path,
+            query,
+            fields,
+            param_names: param_names.into(),
+            params,
+            remote_addr,
+            minor_version: head.minor_version,
+            extensions: extensions.clone(),
+        }
+    }
+
+    fn str(&self, range: &Range<u32>) -> &str {
+        // Method, target and field names were valid UTF-8 in the request, and are copied
+        // whole: this never fails.
+        std::str::from_utf8(self.bytes(range)).unwrap_or_default()
+    }
+
+    fn bytes(&self, range: &Range<u32>) -> &[u8] {
+        &self.text[range.start as usize..range.end as usize]
+    }
+
+    /// The method token, e.g. `"GET"`; see [`HttpRequest::method`](crate::HttpRequest::method).
+    pub fn method(&self) -> &str {
+        self.str(&self.method)
+    }
+
+    /// The path of the request target; see [`HttpRequest::url`](crate::HttpRequest::url).
+    pub fn url(&self) -> &str {
+        self.str(&self.path)
+    }
+
+    /// The raw query without `?`; see [`HttpRequest::query`](crate::HttpRequest::query).
+    pub fn query(&self) -> &str {
+        self.str(&self.query)
+    }
+
+    /// A decoded query parameter; see [`HttpRequest::query_value`](crate::HttpRequest::query_value).
+    pub fn query_value(&self, key: &str) -> Option<Cow<'_, str>> {
+        query::query_value(self.query(), key)
+    }
+
+    /// The first field named `name` (case-insensitive) as UTF-8; see
+    /// [`HttpRequest::header`](crate::HttpRequest::header).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| self.str(n).eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| std::str::from_utf8(self.bytes(v)).ok())
+    }
+
+    /// Every field as `(name, value)` in arrival order; see [`HttpRequest::headers`](crate::HttpRequest::headers).
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.fields
+            .iter()
+            .map(|(n, v)| (self.str(n), self.bytes(v)))
+    }
+
+    /// A route parameter by position or name; see [`HttpRequest::parameter`](crate::HttpRequest::parameter).
+    pub fn parameter(&self, key: impl ParamKey) -> Option<&str> {
+        let index = key.position(&self.param_names)?;
+        self.params.get(index).map(|range| self.str(range))
+    }
+
+    /// The peer's address.
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.remote_addr
+    }
+
+    /// `1` for HTTP/1.1, `0` for HTTP/1.0.
+    pub fn minor_version(&self) -> u8 {
+        self.minor_version
+    }
+
+    /// The extensions middleware attached, cloned; see [`HttpRequest::extensions`](crate::HttpRequest::extensions).
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// The extensions, for writing.
+    pub fn extensions_mut(&mut self) -> &mut Extensions {
+        &mut self.extensions
+    }
+}
+
+impl std::fmt::Debug for OwnedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedRequest")
+            .field("method", &self.method())
+            .field("url", &self.url())
+            .field("query", &self.query())
+            .field("remote_addr", &self.remote_addr)
+            .finish_non_exhaustive()
+    }
+}
