@@ -206,6 +206,12 @@ impl Client {
         &self.buf
     }
 
+    /// Takes the bytes received but not yet consumed (a body read by hand after
+    /// [`head_response`](Self::head_response)).
+    pub fn take_pending(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+
     /// True when the server closes the connection (EOF or reset) before the deadline,
     /// discarding anything else it sends.
     pub fn is_closed(&mut self) -> bool {
