@@ -138,4 +138,6 @@ pub use net::tls_config::TlsConfig;
 pub use net::tls_error::TlsError;
 pub use router::ParamKey;
 pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-pub use ws::{OpCode, Publisher, SendStatus, UpgradeContext, WebSocket, WebSocketBehavior};
+pub use ws::{
+    OpCode, Publisher, SendStatus, UpgradeContext, WebSocket, WebSocketBehavior, WebSocketHandle,
+};

@@ -11,11 +11,14 @@ use mio::Waker;
 
 use crate::error::panic_message;
 use crate::http::letter::{Courier, Op, Ticket};
+use crate::ws::remote::{WsCourier, WsOp, WsTicket};
 
 /// One thing for the loop to do.
 pub(crate) enum Letter {
     /// Calls of a deferred response's handle, in order.
     Response(Arc<Ticket>, Vec<Op>),
+    /// A call made through a WebSocket's handle.
+    Socket(Arc<WsTicket>, WsOp),
     /// A closure to run on the loop thread (`LoopHandle::defer`).
     Run(Box<dyn FnOnce() + Send>),
 }
@@ -25,6 +28,7 @@ impl Letter {
     pub(crate) fn key(&self) -> Option<usize> {
         match self {
             Letter::Response(ticket, _) => Some(ticket.key()),
+            Letter::Socket(ticket, _) => Some(ticket.key()),
             Letter::Run(_) => None,
         }
     }
@@ -129,6 +133,12 @@ impl Courier for Mailbox {
 
     fn run(&self, f: Box<dyn FnOnce() + Send>) -> bool {
         self.send(Letter::Run(f))
+    }
+}
+
+impl WsCourier for Mailbox {
+    fn post_ws(&self, ticket: Arc<WsTicket>, op: WsOp) -> bool {
+        self.send(Letter::Socket(ticket, op))
     }
 }
 

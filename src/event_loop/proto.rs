@@ -14,6 +14,7 @@ use crate::http::letter::{Courier, Home, Op, Ticket};
 use crate::net::wire::Wire;
 use crate::ws::codec::OpCode;
 use crate::ws::pubsub::{Hub, LoopTopics};
+use crate::ws::remote::{Tickets, WsCourier, WsOp, WsTicket};
 use crate::ws::route::Accepted;
 use crate::ws::session::{Env, WsState};
 
@@ -33,8 +34,11 @@ pub(crate) struct Lent<'a, S> {
     pub(crate) at: usize,
     /// The server is shutting down.
     pub(crate) stopping: bool,
-    /// The loop's mailbox, for responses answered later.
+    /// The loop's mailbox, for responses answered later and WebSocket handles.
     pub(crate) courier: &'a Arc<dyn Courier>,
+    pub(crate) ws_courier: &'a Arc<dyn WsCourier>,
+    /// Tickets of the WebSockets that handed out handles.
+    pub(crate) tickets: &'a mut Tickets,
 }
 
 /// The socket a protocol call is about.
@@ -209,6 +213,20 @@ impl Proto {
         answer_late(ticket, ops, service);
     }
 
+    /// A call made through a WebSocket's handle (nothing if the socket is not that
+    /// WebSocket any more).
+    pub(crate) fn remote<S: Service>(
+        &mut self,
+        ticket: &Arc<WsTicket>,
+        op: WsOp,
+        conn: Conn<'_>,
+        lent: &mut Lent<'_, S>,
+    ) {
+        if let Proto::Ws(ws) = self {
+            with_env(conn, lent, |env| ws.remote(env, ticket, op));
+        }
+    }
+
     /// Whether an HTTP response's answer comes later (requests behind it wait).
     pub(crate) fn awaits_answer(&self) -> bool {
         matches!(self, Proto::Http(http) if http.awaits_answer())
@@ -344,6 +362,8 @@ fn with_env<S: Service, R>(
         key: conn.key,
         remote: conn.remote,
         report: &report,
+        tickets: &mut *lent.tickets,
+        courier: lent.ws_courier,
     };
     f(&mut env)
 }

@@ -22,6 +22,8 @@ macro_rules! lend {
                     at: $self.at,
                     stopping: $self.draining_until.is_some(),
                     courier: &$self.courier,
+                    ws_courier: &$self.ws_courier,
+                    tickets: &mut $self.tickets,
                 };
                 let $conn = Conn {
                     wire: &mut $socket.wire,
@@ -59,6 +61,7 @@ use crate::net::tls::TlsStream;
 use crate::net::transport::Transport;
 use crate::net::wire::Wire;
 use crate::ws::pubsub::{Hub, LoopTopics, Published};
+use crate::ws::remote::{Tickets, WsCourier};
 
 const WAKER: Token = Token(usize::MAX - 2);
 /// Listener `i` has token `LISTENER_BASE - i` (below every slab key in practice).
@@ -104,6 +107,8 @@ pub(crate) struct Worker<S> {
     /// responses answered later hold), and scratch for taking them.
     mailbox: Arc<Mailbox>,
     courier: Arc<dyn Courier>,
+    ws_courier: Arc<dyn WsCourier>,
+    tickets: Tickets,
     letters: Vec<Letter>,
     order: Vec<(u32, usize, u32)>,
     slots: Vec<Option<Letter>>,
@@ -155,6 +160,8 @@ impl<S: Service> Worker<S> {
             subscribers: Vec::new(),
             dirty: Vec::new(),
             courier: Arc::clone(&mailbox) as Arc<dyn Courier>,
+            ws_courier: Arc::clone(&mailbox) as Arc<dyn WsCourier>,
+            tickets: Tickets::default(),
             mailbox,
             letters: Vec::new(),
             order: Vec::new(),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::codec::OpCode;
 use super::conn::{ABNORMAL, WsConn};
 use super::pubsub::{Hub, LoopTopics, Published, TopicId};
+use super::remote::{Tickets, WebSocketHandle, WsCourier, WsOp};
 use super::settings::Settings;
 use crate::error::Stage;
 use crate::net::link::{Link, backlog, uncork_when_full};
@@ -60,6 +61,8 @@ pub(crate) enum Callback<'a> {
     Closed(u16, &'a str),
     /// Start the closing handshake, as `ws.end(code, reason)`.
     End(u16, &'a str),
+    /// A call made through a [`WebSocketHandle`].
+    Remote(WsOp),
 }
 
 impl Callback<'_> {
@@ -73,6 +76,7 @@ impl Callback<'_> {
             Callback::Drain => Stage::Drain,
             Callback::Dropped(..) => Stage::Dropped,
             Callback::Closed(..) | Callback::End(..) => Stage::Close,
+            Callback::Remote(_) => Stage::Deferred,
         }
     }
 }
@@ -90,6 +94,7 @@ impl<U> Hooks<U> {
             Callback::Dropped(m, op) => call(&self.dropped, |f| f(ws, m, op)),
             Callback::Closed(code, reason) => ws.report_close(code, reason),
             Callback::End(code, reason) => ws.end(code, reason),
+            Callback::Remote(op) => ws.apply(op),
         }
     }
 }
@@ -182,6 +187,9 @@ pub(crate) struct Core<'a> {
     /// This socket's slab key.
     pub(crate) key: usize,
     pub(crate) remote: SocketAddr,
+    /// The loop's tickets of sockets with handles, and its mailbox to make one.
+    pub(crate) tickets: &'a mut Tickets,
+    pub(crate) courier: &'a Arc<dyn WsCourier>,
 }
 
 impl Core<'_> {
@@ -437,6 +445,38 @@ impl<U> WebSocket<'_, U> {
     /// Sockets subscribed to `topic`, across every loop.
     pub fn num_subscribers(&self, topic: &str) -> usize {
         self.core.hub.num_subscribers(topic)
+    }
+
+    /// A `Send` handle to this socket, to send, end, publish or subscribe from another
+    /// thread or task (see [`WebSocketHandle`]). Every handle of a socket shares one
+    /// ticket, made on the first call.
+    pub fn handle(&mut self) -> WebSocketHandle {
+        let core = &mut *self.core;
+        let ticket = Arc::clone(core.tickets.get_or_make(core.key, core.courier));
+        if core.lifecycle.close_reported() {
+            core.tickets.close(core.key);
+        }
+        WebSocketHandle::new(ticket)
+    }
+
+    /// Makes a call that came through a [`WebSocketHandle`].
+    fn apply(&mut self, op: WsOp) {
+        match op {
+            WsOp::Send(message, opcode) => {
+                self.send(message, opcode);
+            }
+            WsOp::End(code, reason) => self.end(code, &reason),
+            WsOp::Close => self.close(),
+            WsOp::Publish(topic, message, opcode) => {
+                self.publish(&topic, message, opcode);
+            }
+            WsOp::Subscribe(topic) => {
+                self.subscribe(&topic);
+            }
+            WsOp::Unsubscribe(topic) => {
+                self.unsubscribe(&topic);
+            }
+        }
     }
 
     /// Sends a ping with `payload` (cut to 125 bytes).

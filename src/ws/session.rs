@@ -12,6 +12,7 @@ use super::codec::OpCode;
 use super::conn::{ABNORMAL, CloseState, Event, INTERNAL_ERROR, WsConn};
 use super::handle::{Callback, Core, Lifecycle, Subscriptions};
 use super::pubsub::{Hub, LoopTopics};
+use super::remote::{Tickets, WsCourier, WsOp, WsTicket};
 use super::route::{Accepted, ErasedBehavior};
 use super::settings::Settings;
 use crate::error::HandlerError;
@@ -31,6 +32,9 @@ pub(crate) struct Env<'a> {
     pub(crate) remote: SocketAddr,
     /// The app's error handler, for panicking callbacks.
     pub(crate) report: &'a dyn Fn(&HandlerError),
+    /// The loop's tickets and mailbox, for [`WebSocketHandle`](super::remote::WebSocketHandle)s.
+    pub(crate) tickets: &'a mut Tickets,
+    pub(crate) courier: &'a Arc<dyn WsCourier>,
 }
 
 /// The idle and lifetime timers of an open WebSocket, in loop seconds; the loop's timer
@@ -136,6 +140,8 @@ impl WsState {
             at: env.at,
             key: env.key,
             remote: env.remote,
+            tickets: &mut *env.tickets,
+            courier: env.courier,
         };
         let user = &mut *self.user;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -144,6 +150,9 @@ impl WsState {
         if let Err(panic) = outcome {
             (env.report)(&HandlerError::panic(panic.as_ref(), stage, None));
             self.end_after_panic(env);
+        }
+        if self.lifecycle.close_reported() {
+            env.tickets.close(env.key);
         }
     }
 
@@ -256,5 +265,14 @@ impl WsState {
         }
         // A panicking close callback may have left subscriptions behind.
         self.leave_topics(env);
+        env.tickets.close(env.key);
+    }
+
+    /// A call made through a handle: made as from a callback if `ticket` is this socket's
+    /// and it is still open. Once its `close` callback has run, handles learn it.
+    pub(crate) fn remote(&mut self, env: &mut Env<'_>, ticket: &Arc<WsTicket>, op: WsOp) {
+        if env.tickets.is_current(env.key, ticket) && !self.lifecycle.close_reported() {
+            self.call(env, Callback::Remote(op));
+        }
     }
 }

@@ -56,6 +56,12 @@ impl<S: Service> Worker<S> {
                     }
                     // The socket is gone: a late `on_aborted` still runs.
                     Letter::Response(ticket, ops) => answer_late(&ticket, ops, &*self.service),
+                    Letter::Socket(ticket, op) => {
+                        open = Some(key);
+                        lend!(self, key, |socket, conn, lent| socket
+                            .proto
+                            .remote(&ticket, op, conn, &mut lent));
+                    }
                 }
             }
             if let Some(done) = open {
