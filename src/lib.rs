@@ -122,16 +122,21 @@ mod http;
 pub mod internals;
 mod net;
 mod router;
+#[cfg(feature = "tokio")]
+mod runtime;
 mod ws;
 
 pub use ::http::{Extensions, Method};
 pub use app::{App, EndpointResult, HandlerReturn, HttpEndpoint, Listen, Router};
+#[cfg(feature = "tokio")]
+pub use app::{AsyncRequest, BodyError};
 pub use config::Config;
 pub use error::{BoxError, HandlerError, Stage};
 pub use event_loop::Server;
 pub use http::later::{DeferredResponse, LoopHandle};
 pub use http::owned::OwnedRequest;
 pub use http::request::HttpRequest;
+pub use http::respond::{IntoResponse, Json, Response};
 pub use http::response::HttpResponse;
 pub use net::sni::ServerNames;
 pub use net::tls_config::TlsConfig;

@@ -37,6 +37,9 @@ pub struct App {
     pub(super) server_names: Option<ServerNames>,
     /// Publishes to WebSocket topics once the server runs.
     pub(super) publisher: Publisher,
+    /// The runtime async handlers run on; each loop thread enters it.
+    #[cfg(feature = "tokio")]
+    pub(super) runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Default for App {
@@ -66,7 +69,20 @@ impl App {
             config: Config::default(),
             server_names: None,
             publisher: Publisher::new(),
+            #[cfg(feature = "tokio")]
+            runtime: None,
         }
+    }
+
+    /// The tokio runtime async handlers ([`get_async`](Self::get_async) and the like,
+    /// [`WebSocketBehavior::message_async`]) run on: every loop thread enters it, so
+    /// `tokio::spawn` works in synchronous handlers too. Without it, uweb starts one
+    /// multi-threaded runtime for the process on first use (one worker per core, threads
+    /// named `uweb-tokio`). Feature `tokio`.
+    #[cfg(feature = "tokio")]
+    pub fn runtime(mut self, handle: tokio::runtime::Handle) -> Self {
+        self.runtime = Some(handle);
+        self
     }
 
     /// Replaces the limits and timeouts.
@@ -82,6 +98,7 @@ impl App {
     }
 
     all_method_routes!();
+    all_async_method_routes!();
 
     /// Routes requests of any method matching `pattern`, after every method-specific route.
     pub fn any<H, R>(self, pattern: &str, handler: H) -> Self
@@ -252,6 +269,8 @@ impl App {
             domain_tables,
             on_error: self.on_error,
             config: self.config,
+            #[cfg(feature = "tokio")]
+            runtime: self.runtime,
         }
     }
 }

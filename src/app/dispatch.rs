@@ -35,6 +35,9 @@ pub struct Shared {
     /// `None`: the default (log, then `500`).
     pub(crate) on_error: Option<ErrorHandler>,
     pub(crate) config: Config,
+    /// Entered by every loop thread (async handlers, `tokio::spawn` in handlers).
+    #[cfg(feature = "tokio")]
+    pub(crate) runtime: Option<tokio::runtime::Handle>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -105,11 +108,24 @@ impl Dispatch for Shared {
     fn report(&self, error: &HandlerError) {
         hear(self.on_error.as_ref(), error, None, None);
     }
+
+    fn failed(&self, res: &mut HttpResponse<'_>, error: &HandlerError) {
+        report(self.on_error.as_ref(), error, res, None);
+    }
 }
 
 impl Service for Shared {
     fn config(&self) -> &Config {
         &self.config
+    }
+
+    fn run_loop(&self, run: &mut dyn FnMut()) {
+        #[cfg(feature = "tokio")]
+        if let Some(runtime) = &self.runtime {
+            let _entered = runtime.enter();
+            return run();
+        }
+        run();
     }
 }
 

@@ -121,6 +121,7 @@ impl Router {
     }
 
     all_method_routes!();
+    all_async_method_routes!();
 
     /// Routes requests of any method matching `pattern`, after every method-specific route.
     pub fn any<H, R>(self, pattern: &str, handler: H) -> Self

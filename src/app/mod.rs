@@ -3,6 +3,8 @@
 
 #[macro_use]
 mod verbs;
+#[cfg(feature = "tokio")]
+mod asynchronous;
 mod builder;
 mod compile;
 mod dispatch;
@@ -13,6 +15,8 @@ mod handler;
 mod listen;
 mod tls;
 
+#[cfg(feature = "tokio")]
+pub use asynchronous::{AsyncRequest, BodyError};
 pub use builder::App;
 #[cfg(feature = "internals")]
 pub use dispatch::Shared;

@@ -58,9 +58,17 @@ impl Server {
         let mut threads = Vec::with_capacity(workers.len());
         for (i, mut worker) in workers.into_iter().enumerate() {
             worker.attach(Arc::clone(&hub), i);
+            let service = Arc::clone(&shared);
             let thread = std::thread::Builder::new()
                 .name(format!("uweb-loop-{i}"))
-                .spawn(move || worker.run())?;
+                .spawn(move || {
+                    let mut worker = Some(worker);
+                    service.run_loop(&mut || {
+                        if let Some(worker) = worker.take() {
+                            worker.run();
+                        }
+                    });
+                })?;
             threads.push(thread);
         }
         Ok(Server {

@@ -8,4 +8,9 @@ use crate::http::conn::Dispatch;
 pub(crate) trait Service: Dispatch + Send + Sync + 'static {
     /// Limits and timeouts.
     fn config(&self) -> &Config;
+    /// Runs a loop thread's `run` inside what the service needs around it (an async
+    /// runtime entered for the thread's life).
+    fn run_loop(&self, run: &mut dyn FnMut()) {
+        run();
+    }
 }

@@ -46,6 +46,9 @@ pub trait Dispatch {
     /// that would have split the response ([`HttpResponse::has_refused`]): the response was
     /// discarded, or, if it had started before this callback, the connection is closing.
     fn refused(&self, res: &mut HttpResponse<'_>, stage: Stage);
+    /// A deferred response's handle asked the error handler to answer (`fail`, or an async
+    /// handler's `Err` or panic).
+    fn failed(&self, res: &mut HttpResponse<'_>, error: &HandlerError);
     /// A failure with no response to answer on (an `on_aborted` callback or a WebSocket
     /// callback panicked): the error handler hears it.
     fn report(&self, error: &HandlerError);
@@ -383,7 +386,7 @@ impl HttpConn {
             HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             for op in ops {
-                released |= apply(&mut res, op);
+                released |= apply(&mut res, op, app);
             }
         }));
         after_callback(&mut res, outcome, app, Stage::Deferred);
@@ -473,7 +476,7 @@ impl HttpConn {
 }
 
 /// Applies one call of a deferred response's handle; true for the handle's release.
-fn apply(res: &mut HttpResponse<'_>, op: Op) -> bool {
+fn apply(res: &mut HttpResponse<'_>, op: Op, app: &impl Dispatch) -> bool {
     match op {
         Op::Status(status) => {
             res.write_status(&status);
@@ -501,6 +504,7 @@ fn apply(res: &mut HttpResponse<'_>, op: Op) -> bool {
                 (*f)(res);
             }
         }
+        Op::Fail(error) => app.failed(res, &error),
         Op::Release => return true,
     }
     false

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::letter::{Courier, Op, Ticket};
+use super::respond::IntoResponse;
 use super::response::{HttpResponse, OnWritable};
+use crate::error::{BoxError, HandlerError, Stage};
 
 /// A closure run on the owning loop with the live response ([`DeferredResponse::cork`]).
 pub(crate) type Corked = Box<dyn FnOnce(&mut HttpResponse<'_>) + Send>;
@@ -128,6 +130,33 @@ impl DeferredResponse {
     pub fn end_without_body(mut self, content_length: Option<usize>) -> bool {
         self.finished = true;
         self.send(Op::EndWithoutBody(content_length))
+    }
+
+    /// Answers with a whole response value (status, fields, body; see
+    /// [`IntoResponse`]): one letter to the loop. A `Result::Err` goes to the app's error
+    /// handler, as with [`fail`](Self::fail).
+    pub fn respond(mut self, response: impl IntoResponse) -> bool {
+        let response = response.into_response();
+        if let Some(error) = response.failure {
+            return self.fail(error);
+        }
+        self.ops.push(Op::Status(response.status));
+        for (name, value) in response.fields {
+            self.ops.push(Op::Header(name, value));
+        }
+        self.end(response.body)
+    }
+
+    /// Hands `error` to the app's error handler, which answers (by default
+    /// `500 Internal Server Error`), with [`Stage::Deferred`].
+    pub fn fail(self, error: impl Into<BoxError>) -> bool {
+        self.fail_with(HandlerError::returned(error.into(), Stage::Deferred, None))
+    }
+
+    /// Hands `error` (a panic, or an `Err`) to the app's error handler.
+    pub(crate) fn fail_with(mut self, error: HandlerError) -> bool {
+        self.finished = true;
+        self.send(Op::Fail(error))
     }
 
     /// Closes the connection at once; as [`HttpResponse::close`].

@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use bytes::Bytes;
 
+use crate::error::HandlerError;
+
 /// Callback run once, on the owning loop, when the client goes before the answer is complete.
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 pub type OnAborted = Box<dyn FnOnce() + Send>;
@@ -45,6 +47,8 @@ pub enum Op {
     OnWritable(Box<dyn Any + Send>),
     /// `cork`: a `Corked` closure (`http::later`) run with the live response, erased.
     Cork(Box<dyn Any + Send>),
+    /// `fail`: the app's error handler answers.
+    Fail(HandlerError),
     /// The handle is gone: unless the response is complete or streams from an
     /// `on_writable` callback, it is unanswered (`500`).
     Release,
@@ -63,6 +67,7 @@ impl std::fmt::Debug for Op {
             Op::OnAborted(_) => "OnAborted",
             Op::OnWritable(_) => "OnWritable",
             Op::Cork(_) => "Cork",
+            Op::Fail(_) => "Fail",
             Op::Release => "Release",
         };
         f.write_str(name)

@@ -13,5 +13,6 @@ pub(crate) mod letter;
 pub(crate) mod owned;
 pub(crate) mod query;
 pub(crate) mod request;
+pub(crate) mod respond;
 pub(crate) mod response;
 pub(crate) mod streaming;

@@ -74,6 +74,39 @@ impl<U> WebSocketBehavior<U> {
         self
     }
 
+    /// Handles each message with an async function (feature `tokio`): `handler(handle,
+    /// message, opcode)` gets a [`WebSocketHandle`](crate::WebSocketHandle) to answer
+    /// through and its own copy of the message, and its future runs on the app's tokio
+    /// runtime ([`App::runtime`](crate::App::runtime)). Futures of one socket run
+    /// concurrently: answers may come out of order. A panic goes to the error handler
+    /// ([`Stage::Message`](crate::Stage::Message)) and closes the socket with 1011. Replaces
+    /// [`message`](Self::message).
+    #[cfg(feature = "tokio")]
+    pub fn message_async<F, Fut>(self, handler: F) -> Self
+    where
+        F: Fn(super::remote::WebSocketHandle, bytes::Bytes, OpCode) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.message(move |ws, message, opcode| {
+            let handle = ws.handle();
+            let future = handler(
+                handle.clone(),
+                bytes::Bytes::copy_from_slice(message),
+                opcode,
+            );
+            crate::runtime::spawn(async move {
+                if let Err(panic) = crate::runtime::CatchUnwind::new(future).await {
+                    let error = crate::error::HandlerError::panic(
+                        panic.as_ref(),
+                        crate::error::Stage::Message,
+                        None,
+                    );
+                    handle.fail(error);
+                }
+            });
+        })
+    }
+
     /// Bytes a socket may have buffered before [`WebSocket::send`] and publishes to it are
     /// dropped ([`SendStatus::Dropped`](crate::SendStatus::Dropped)). Default 64 KiB.
     pub fn max_backpressure(mut self, bytes: usize) -> Self {

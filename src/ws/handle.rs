@@ -476,6 +476,9 @@ impl<U> WebSocket<'_, U> {
             WsOp::Unsubscribe(topic) => {
                 self.unsubscribe(&topic);
             }
+            // Intercepted by the session, which reports it.
+            #[cfg(feature = "tokio")]
+            WsOp::Fail(_) => {}
         }
     }
 

@@ -28,6 +28,10 @@ pub(crate) enum WsOp {
     Subscribe(String),
     /// `unsubscribe`.
     Unsubscribe(String),
+    /// An async message handler panicked: the error handler hears it and the socket is
+    /// closed with 1011, as for a callback.
+    #[cfg(feature = "tokio")]
+    Fail(crate::error::HandlerError),
 }
 
 /// Carries calls to one loop and wakes it: the loop's mailbox, seen from WebSockets.
@@ -176,6 +180,12 @@ impl WebSocketHandle {
     /// is read.
     pub fn is_closed(&self) -> bool {
         !self.ticket.is_open()
+    }
+
+    /// Reports a failure of code acting for this socket (an async handler's panic).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn fail(&self, error: crate::error::HandlerError) -> bool {
+        self.post(WsOp::Fail(error))
     }
 
     fn post(&self, op: WsOp) -> bool {

@@ -271,8 +271,15 @@ impl WsState {
     /// A call made through a handle: made as from a callback if `ticket` is this socket's
     /// and it is still open. Once its `close` callback has run, handles learn it.
     pub(crate) fn remote(&mut self, env: &mut Env<'_>, ticket: &Arc<WsTicket>, op: WsOp) {
-        if env.tickets.is_current(env.key, ticket) && !self.lifecycle.close_reported() {
-            self.call(env, Callback::Remote(op));
+        if !env.tickets.is_current(env.key, ticket) || self.lifecycle.close_reported() {
+            return;
         }
+        #[cfg(feature = "tokio")]
+        if let WsOp::Fail(error) = op {
+            (env.report)(&error);
+            self.end_after_panic(env);
+            return;
+        }
+        self.call(env, Callback::Remote(op));
     }
 }

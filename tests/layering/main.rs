@@ -4,7 +4,7 @@
 //!
 //! | rank | top-level modules                                         |
 //! |------|-----------------------------------------------------------|
-//! | 0    | `config` (src/config.rs), `error` (src/error.rs)          |
+//! | 0    | `config`, `error`, `runtime` (src/{config,error,runtime}.rs) |
 //! | 1    | `net` (src/net/), `router` (src/router/)                  |
 //! | 2    | `http` (src/http/)                                        |
 //! | 3    | `ws` (src/ws/)                                            |
@@ -48,6 +48,7 @@ use scan::{Ref, parse, tokenize};
 const LAYERS: &[(&str, u32)] = &[
     ("config", 0),
     ("error", 0),
+    ("runtime", 0),
     ("net", 1),
     ("router", 1),
     ("http", 2),

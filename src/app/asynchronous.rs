@@ -1,0 +1,154 @@
+//! Async handlers on tokio (feature `tokio`): `App::get_async(pattern, |req| async move {..})`
+//! and the other verbs. The loop copies the request head, takes the response out
+//! ([`HttpResponse::defer`]) and spawns the handler's future; its return value
+//! ([`IntoResponse`]) goes back through the deferred response, corked by the owning loop. A
+//! panic or an `Err` goes to the app's error handler. The synchronous API and its cost are
+//! untouched.
+
+use std::future::Future;
+use std::ops::Deref;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+
+use crate::error::{HandlerError, Stage};
+use crate::http::owned::OwnedRequest;
+use crate::http::request::HttpRequest;
+use crate::http::respond::IntoResponse;
+use crate::http::response::HttpResponse;
+use crate::runtime::{self, CatchUnwind};
+
+/// The request an async handler gets: an owned copy of the head (every accessor of
+/// [`OwnedRequest`], through `Deref`) and the body, awaitable whole.
+#[derive(Debug)]
+pub struct AsyncRequest {
+    head: OwnedRequest,
+    body: Body,
+}
+
+#[derive(Debug)]
+enum Body {
+    /// Arriving: sent once complete.
+    Pending(oneshot::Receiver<Bytes>),
+    Read(Bytes),
+    Lost,
+}
+
+impl Deref for AsyncRequest {
+    type Target = OwnedRequest;
+
+    fn deref(&self) -> &OwnedRequest {
+        &self.head
+    }
+}
+
+impl AsyncRequest {
+    /// The whole body (empty for a request without one), once it has arrived; a second
+    /// call gives it again. Limited by
+    /// [`Config::max_body_bytes`](crate::Config::max_body_bytes) (the client gets `413`
+    /// past it).
+    ///
+    /// # Errors
+    /// [`BodyError`] when the body will never be complete (over the limit, or the client
+    /// went).
+    pub async fn body(&mut self) -> Result<Bytes, BodyError> {
+        if let Body::Pending(receiver) = &mut self.body {
+            self.body = match receiver.await {
+                Ok(bytes) => Body::Read(bytes),
+                Err(_) => Body::Lost,
+            };
+        }
+        match &self.body {
+            Body::Read(bytes) => Ok(bytes.clone()),
+            _ => Err(BodyError::Incomplete),
+        }
+    }
+
+    /// The whole body as UTF-8 text.
+    ///
+    /// # Errors
+    /// As [`body`](Self::body), or [`BodyError::Utf8`].
+    pub async fn text(&mut self) -> Result<String, BodyError> {
+        let bytes = self.body().await?;
+        String::from_utf8(bytes.to_vec()).map_err(|e| BodyError::Utf8(e.utf8_error()))
+    }
+
+    /// The whole body decoded as JSON into `T` (`serde_json`).
+    ///
+    /// # Errors
+    /// As [`body`](Self::body), or [`BodyError::Json`].
+    pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, BodyError> {
+        let bytes = self.body().await?;
+        serde_json::from_slice(&bytes).map_err(BodyError::Json)
+    }
+
+    /// The head alone.
+    pub fn into_head(self) -> OwnedRequest {
+        self.head
+    }
+}
+
+/// Why a request body could not be read or decoded.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The body will never be complete: over the size limit, or the client went.
+    Incomplete,
+    /// The body is not UTF-8.
+    Utf8(std::str::Utf8Error),
+    /// The body is not JSON of the expected shape.
+    Json(serde_json::Error),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Incomplete => f.write_str("request body incomplete"),
+            BodyError::Utf8(e) => write!(f, "request body is not UTF-8: {e}"),
+            BodyError::Json(e) => write!(f, "invalid JSON: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BodyError::Incomplete => None,
+            BodyError::Utf8(e) => Some(e),
+            BodyError::Json(e) => Some(e),
+        }
+    }
+}
+
+/// The synchronous handler that runs `handler`'s future for each request.
+pub(crate) fn async_handler<F, Fut>(
+    handler: F,
+) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) + Send + Sync + 'static
+where
+    F: Fn(AsyncRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoResponse,
+{
+    move |res, req| {
+        let (sender, receiver) = oneshot::channel();
+        res.on_body(move |_res, body| {
+            // The handler may have stopped waiting: nobody to tell then.
+            let _ = sender.send(body);
+        });
+        let later = res.defer();
+        let request = AsyncRequest {
+            head: req.to_owned(),
+            body: Body::Pending(receiver),
+        };
+        let future = CatchUnwind::new(handler(request));
+        runtime::spawn(async move {
+            match future.await {
+                Ok(output) => later.respond(output),
+                Err(panic) => {
+                    later.fail_with(HandlerError::panic(panic.as_ref(), Stage::Handler, None))
+                }
+            };
+        });
+    }
+}
