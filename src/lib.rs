@@ -127,12 +127,13 @@ mod runtime;
 mod ws;
 
 pub use ::http::{Extensions, Method};
-pub use app::{App, EndpointResult, HandlerReturn, HttpEndpoint, Listen, Router};
 #[cfg(feature = "tokio")]
-pub use app::{AsyncRequest, BodyError};
+pub use app::AsyncRequest;
+pub use app::{App, EndpointResult, HandlerReturn, HttpEndpoint, Listen, Router};
 pub use config::Config;
 pub use error::{BoxError, HandlerError, Stage};
 pub use event_loop::Server;
+pub use http::collect::BodyError;
 pub use http::later::{DeferredResponse, LoopHandle};
 pub use http::owned::OwnedRequest;
 pub use http::request::HttpRequest;

@@ -102,6 +102,10 @@ fn bodies_as_bytes_text_and_json() {
             .post_async("/upper", |mut req| async move {
                 req.text().await.map(|t| t.to_uppercase())
             })
+            .post_async("/strict", |mut req| async move {
+                let item: Item = req.json().await?;
+                Ok::<_, uweb::BodyError>(Json(item))
+            })
             .post_async("/items", |mut req| async move {
                 match req.json::<Item>().await {
                     Ok(mut item) => {
@@ -125,6 +129,14 @@ fn bodies_as_bytes_text_and_json() {
             name: "tea".into(),
             count: 3
         }
+    );
+    // A body error returned with `?` is the client's: 400 with its message.
+    let strict = client.request(post("/strict", r#"{"name":"tea"}"#));
+    assert_eq!(strict.status, 400);
+    assert!(
+        strict.body_str().contains("missing field `count`"),
+        "{}",
+        strict.body_str()
     );
     let bad = client.request(post("/items", "{"));
     assert_eq!(bad.status, 400);

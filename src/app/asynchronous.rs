@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use crate::error::{HandlerError, Stage};
+use crate::http::collect::BodyError;
 use crate::http::owned::OwnedRequest;
 use crate::http::request::HttpRequest;
 use crate::http::respond::IntoResponse;
@@ -86,38 +87,6 @@ impl AsyncRequest {
     /// The head alone.
     pub fn into_head(self) -> OwnedRequest {
         self.head
-    }
-}
-
-/// Why a request body could not be read or decoded.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum BodyError {
-    /// The body will never be complete: over the size limit, or the client went.
-    Incomplete,
-    /// The body is not UTF-8.
-    Utf8(std::str::Utf8Error),
-    /// The body is not JSON of the expected shape.
-    Json(serde_json::Error),
-}
-
-impl std::fmt::Display for BodyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BodyError::Incomplete => f.write_str("request body incomplete"),
-            BodyError::Utf8(e) => write!(f, "request body is not UTF-8: {e}"),
-            BodyError::Json(e) => write!(f, "invalid JSON: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for BodyError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BodyError::Incomplete => None,
-            BodyError::Utf8(e) => Some(e),
-            BodyError::Json(e) => Some(e),
-        }
     }
 }
 

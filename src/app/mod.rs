@@ -16,7 +16,7 @@ mod listen;
 mod tls;
 
 #[cfg(feature = "tokio")]
-pub use asynchronous::{AsyncRequest, BodyError};
+pub use asynchronous::AsyncRequest;
 pub use builder::App;
 #[cfg(feature = "internals")]
 pub use dispatch::Shared;

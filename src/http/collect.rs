@@ -46,3 +46,38 @@ impl HttpResponse<'_> {
         });
     }
 }
+
+/// Why a request body could not be read or decoded (an async handler's
+/// `AsyncRequest::body`, `text` or `json`). Returned as a handler's `Err`, it is answered
+/// `400 Bad Request` with its message, as [`HttpResponse::on_json`] answers bad JSON; the
+/// error handler does not hear it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The body will never be complete: over the size limit, or the client went.
+    Incomplete,
+    /// The body is not UTF-8.
+    Utf8(std::str::Utf8Error),
+    /// The body is not JSON of the expected shape.
+    Json(serde_json::Error),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Incomplete => f.write_str("request body incomplete"),
+            BodyError::Utf8(e) => write!(f, "request body is not UTF-8: {e}"),
+            BodyError::Json(e) => write!(f, "invalid JSON: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BodyError::Incomplete => None,
+            BodyError::Utf8(e) => Some(e),
+            BodyError::Json(e) => Some(e),
+        }
+    }
+}

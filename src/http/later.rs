@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::collect::BodyError;
 use super::letter::{Courier, Op, Ticket};
-use super::respond::IntoResponse;
+use super::respond::{IntoResponse, Response};
 use super::response::{HttpResponse, OnWritable};
 use crate::error::{BoxError, HandlerError, Stage};
 
@@ -138,7 +139,15 @@ impl DeferredResponse {
     pub fn respond(mut self, response: impl IntoResponse) -> bool {
         let response = response.into_response();
         if let Some(error) = response.failure {
-            return self.fail(error);
+            return match error.downcast_ref::<BodyError>() {
+                // The client's mistake: answered like `on_json`, not an error of the app.
+                Some(bad) => self.respond(
+                    Response::new(bad.to_string())
+                        .status(400)
+                        .header("Content-Type", "text/plain; charset=utf-8"),
+                ),
+                None => self.fail(error),
+            };
         }
         self.ops.push(Op::Status(response.status));
         for (name, value) in response.fields {

@@ -1,0 +1,52 @@
+//! TechEmpower's plaintext answered later, to measure what answering later costs:
+//! `MODE=deferred` (default) takes each response out with `res.defer()` and ends it from the
+//! loop itself; `MODE=async` (feature `tokio`) answers from an async handler on a one-worker
+//! tokio runtime. `GET /plaintext` sends the same bytes as `hello_world`'s.
+//!
+//! Run: `PORT=3000 THREADS=1 MODE=async cargo run --release --features tokio --example
+//! plaintext_later`, then `wrk -c64 http://localhost:3000/plaintext`.
+
+use uweb::App;
+
+fn main() -> std::io::Result<()> {
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let threads = std::env::var("THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mode = std::env::var("MODE").unwrap_or_else(|_| "deferred".into());
+    println!("listening on http://localhost:{port} with {threads} loop(s), answering {mode}");
+    let app = App::new().threads(threads);
+    let app = match mode.as_str() {
+        "deferred" => app.get("/plaintext", |res, _req| {
+            let mut later = res.defer();
+            later
+                .write_header("Content-Type", "text/plain")
+                .write_header("Server", "uweb");
+            later.end("Hello, World!");
+        }),
+        #[cfg(feature = "tokio")]
+        "async" => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?;
+            let handle = runtime.handle().clone();
+            // The runtime lives as long as the process.
+            std::mem::forget(runtime);
+            app.runtime(handle).get_async("/plaintext", |_req| async {
+                uweb::Response::new("Hello, World!")
+                    .header("Content-Type", "text/plain")
+                    .header("Server", "uweb")
+            })
+        }
+        other => {
+            eprintln!("MODE={other}: expected deferred or async (async needs --features tokio)");
+            std::process::exit(2);
+        }
+    };
+    app.listen(port)
+}
