@@ -382,3 +382,33 @@ fn whole_bodies_as_bytes_and_json_answered_later() {
     assert_eq!(too_large.status, 413);
     server.shutdown();
 }
+
+#[test]
+fn a_graceful_shutdown_waits_for_a_deferred_answer() {
+    let (handles, parked) = mpsc::channel::<DeferredResponse>();
+    let handles = Mutex::new(handles);
+    let server = serve(
+        App::new().get("/wait", move |res, _req| {
+            handles.lock().unwrap().send(res.defer()).unwrap();
+        }),
+        1,
+    );
+    let addr = server.local_addr();
+    let mut client = Client::connect(addr);
+    client.send(get("/wait"));
+    let later = parked.recv_timeout(DEADLINE).expect("the handler ran");
+    let stopping = std::thread::spawn(move || server.shutdown());
+    // New connections are refused once the loop has stopped accepting.
+    wait_until("the listener to close", || {
+        std::net::TcpStream::connect(addr).is_err() || stopping.is_finished()
+    });
+    assert!(
+        !stopping.is_finished(),
+        "the server waits for the deferred answer"
+    );
+    assert!(later.end("answered during shutdown"));
+    let resp = client.response();
+    assert_eq!(resp.body_str(), "answered during shutdown");
+    assert_eq!(resp.header("connection"), Some("close"));
+    stopping.join().unwrap();
+}

@@ -284,7 +284,7 @@ impl Proto {
         lent: &mut Lent<'_, S>,
     ) -> bool {
         match self {
-            Proto::Http(http) => http.is_idle(),
+            Proto::Http(http) => http.going_away(),
             Proto::Ws(ws) => {
                 with_env(conn, lent, |env| {
                     ws.end(env, GOING_AWAY, "server shutting down")

@@ -362,6 +362,20 @@ impl HttpConn {
         };
     }
 
+    /// The server is shutting down: true when the connection is between requests and
+    /// should close now; otherwise the current response is the last (`Connection: close`
+    /// if it has not started), and requests pipelined behind it are not read.
+    pub(crate) fn going_away(&mut self) -> bool {
+        if self.is_idle() {
+            return true;
+        }
+        self.response.exchange.set(Exchange::CLOSE_AFTER, true);
+        if matches!(self.reading, Reading::Head) {
+            self.reading = Reading::Closed;
+        }
+        false
+    }
+
     /// Whether the current response's answer comes later (a handle or loop callbacks hold it).
     pub(crate) fn awaits_answer(&self) -> bool {
         self.response.is_held()
