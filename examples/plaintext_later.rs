@@ -1,7 +1,9 @@
 //! TechEmpower's plaintext answered later, to measure what answering later costs:
 //! `MODE=deferred` (default) takes each response out with `res.defer()` and ends it from the
-//! loop itself; `MODE=async` (feature `tokio`) answers from an async handler on a one-worker
-//! tokio runtime. `GET /plaintext` sends the same bytes as `hello_world`'s.
+//! loop itself; `MODE=async` (feature `tokio`) answers from an async handler that is ready at
+//! once (answered on the loop, as a synchronous handler); `MODE=async-task` from one that
+//! waits once (`yield_now`), so every answer comes from a task on a one-worker tokio runtime
+//! through a deferred response. `GET /plaintext` sends the same bytes as `hello_world`'s.
 //!
 //! Run: `PORT=3000 THREADS=1 MODE=async cargo run --release --features tokio --example
 //! plaintext_later`, then `wrk -c64 http://localhost:3000/plaintext`.
@@ -29,7 +31,7 @@ fn main() -> std::io::Result<()> {
             later.end("Hello, World!");
         }),
         #[cfg(feature = "tokio")]
-        "async" => {
+        "async" | "async-task" => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .enable_all()
@@ -37,14 +39,21 @@ fn main() -> std::io::Result<()> {
             let handle = runtime.handle().clone();
             // The runtime lives as long as the process.
             std::mem::forget(runtime);
-            app.runtime(handle).get_async("/plaintext", |_req| async {
-                uweb::Response::new("Hello, World!")
-                    .header("Content-Type", "text/plain")
-                    .header("Server", "uweb")
-            })
+            let wait = mode == "async-task";
+            app.runtime(handle)
+                .get_async("/plaintext", move |_req| async move {
+                    if wait {
+                        tokio::task::yield_now().await;
+                    }
+                    uweb::Response::new("Hello, World!")
+                        .header("Content-Type", "text/plain")
+                        .header("Server", "uweb")
+                })
         }
         other => {
-            eprintln!("MODE={other}: expected deferred or async (async needs --features tokio)");
+            eprintln!(
+                "MODE={other}: expected deferred, async or async-task (async needs --features tokio)"
+            );
             std::process::exit(2);
         }
     };

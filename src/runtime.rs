@@ -20,6 +20,15 @@ pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) {
     }
 }
 
+/// Enters the runtime a future should run on (the current one, else uweb's own) for a poll
+/// outside a task: the first poll, made at once on the loop thread.
+pub(crate) fn enter() -> Option<tokio::runtime::EnterGuard<'static>> {
+    match Handle::try_current() {
+        Ok(_) => None,
+        Err(_) => Some(fallback().enter()),
+    }
+}
+
 /// The runtime started for the process when an async handler runs on a thread that has
 /// entered none: multi-threaded, one worker per core (workers mostly wait), named
 /// `uweb-tokio`.

@@ -192,7 +192,13 @@ fn the_apps_runtime_is_entered_by_the_loops() {
     let server = serve(
         App::new()
             .runtime(runtime.handle().clone())
+            // Ready at the first poll: answered on the loop thread, like a synchronous handler.
+            .get_async("/at-once", |_req| async {
+                std::thread::current().name().unwrap_or_default().to_owned()
+            })
+            // Once it waits, the future is the runtime's.
             .get_async("/where", |_req| async {
+                tokio::task::yield_now().await;
                 std::thread::current().name().unwrap_or_default().to_owned()
             })
             .get("/spawn", |res, _req| {
@@ -205,6 +211,7 @@ fn the_apps_runtime_is_entered_by_the_loops() {
         1,
     );
     let mut client = Client::connect(server.local_addr());
+    assert_eq!(client.request(get("/at-once")).body_str(), "uweb-loop-0");
     assert_eq!(client.request(get("/where")).body_str(), "app-runtime");
     assert_eq!(client.request(get("/spawn")).body_str(), "app-runtime");
     server.shutdown();

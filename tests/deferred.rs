@@ -412,3 +412,30 @@ fn a_graceful_shutdown_waits_for_a_deferred_answer() {
     assert_eq!(resp.header("connection"), Some("close"));
     stopping.join().unwrap();
 }
+
+#[test]
+fn a_pipelined_batch_answered_later_from_the_loop_and_threads_keeps_its_order() {
+    let server = serve(
+        App::new().get("/n/:n", |res, req| {
+            let n: usize = req.parameter("n").unwrap().parse().unwrap();
+            let later = res.defer();
+            if n % 3 == 0 {
+                std::thread::spawn(move || later.end(format!("thread {n}")));
+            } else {
+                later.end(format!("loop {n}"));
+            }
+        }),
+        1,
+    );
+    let mut client = Client::connect(server.local_addr());
+    let batch: String = (0..100).map(|n| get(&format!("/n/{n}"))).collect();
+    client.send(batch);
+    for n in 0..100 {
+        let expected = match n % 3 {
+            0 => format!("thread {n}"),
+            _ => format!("loop {n}"),
+        };
+        assert_eq!(client.response().body_str(), expected);
+    }
+    server.shutdown();
+}

@@ -7,12 +7,14 @@
 
 use std::future::Future;
 use std::ops::Deref;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use crate::error::{HandlerError, Stage};
+use crate::error::{BoxError, HandlerError, Stage};
 use crate::http::collect::BodyError;
 use crate::http::owned::OwnedRequest;
 use crate::http::request::HttpRequest;
@@ -91,26 +93,51 @@ impl AsyncRequest {
 }
 
 /// The synchronous handler that runs `handler`'s future for each request.
+///
+/// The future is polled once at once, on the loop thread, inside the runtime's context: one
+/// that is ready then (no await that waits, as for a plaintext answer) is answered like a
+/// synchronous handler, corked, with no task, no thread hop and no deferred response. Only a
+/// future that waits is spawned on the runtime (whose first poll of it registers the real
+/// wakers: a readiness missed by the no-op waker of the first poll is seen then) and answers
+/// through a deferred response.
 pub(crate) fn async_handler<F, Fut>(
     handler: F,
-) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) + Send + Sync + 'static
+) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> Result<(), BoxError> + Send + Sync + 'static
 where
     F: Fn(AsyncRequest) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
     Fut::Output: IntoResponse,
 {
     move |res, req| {
-        let (sender, receiver) = oneshot::channel();
-        res.on_body(move |_res, body| {
-            // The handler may have stopped waiting: nobody to tell then.
-            let _ = sender.send(body);
-        });
-        let later = res.defer();
+        let (body, sender) = match res.expects_body() {
+            true => {
+                let (sender, receiver) = oneshot::channel();
+                (Body::Pending(receiver), Some(sender))
+            }
+            false => (Body::Read(Bytes::new()), None),
+        };
         let request = AsyncRequest {
             head: req.to_owned(),
-            body: Body::Pending(receiver),
+            body,
         };
-        let future = CatchUnwind::new(handler(request));
+        let mut future = CatchUnwind::new(handler(request));
+        let first = {
+            let _entered = runtime::enter();
+            Pin::new(&mut future).poll(&mut Context::from_waker(Waker::noop()))
+        };
+        match first {
+            Poll::Ready(Ok(output)) => return res.respond(output),
+            // Reported as the handler's own panic by dispatch.
+            Poll::Ready(Err(panic)) => std::panic::resume_unwind(panic),
+            Poll::Pending => {}
+        }
+        if let Some(sender) = sender {
+            res.on_body(move |_res, body| {
+                // The handler may have stopped waiting: nobody to tell then.
+                let _ = sender.send(body);
+            });
+        }
+        let later = res.defer();
         runtime::spawn(async move {
             match future.await {
                 Ok(output) => later.respond(output),
@@ -119,5 +146,6 @@ where
                 }
             };
         });
+        Ok(())
     }
 }

@@ -112,6 +112,8 @@ pub(crate) struct Worker<S> {
     letters: Vec<Letter>,
     order: Vec<(u32, usize, u32)>,
     slots: Vec<Option<Letter>>,
+    /// Scratch for letters taken while following one socket's pipeline.
+    following: Vec<Letter>,
 }
 
 impl<S: Service> Worker<S> {
@@ -166,6 +168,7 @@ impl<S: Service> Worker<S> {
             letters: Vec::new(),
             order: Vec::new(),
             slots: Vec::new(),
+            following: Vec::new(),
         };
         Ok((worker, waker))
     }
@@ -190,7 +193,8 @@ impl<S: Service> Worker<S> {
         let mut next_tick = started + Duration::from_secs(1);
         loop {
             // Messages published by a callback outside event handling must not wait a tick.
-            let timeout = if self.topics.batch.is_empty() && !self.mailbox.is_pending() {
+            let idle = self.topics.batch.is_empty() && self.letters.is_empty();
+            let timeout = if idle && !self.mailbox.is_pending() {
                 next_tick.saturating_duration_since(Instant::now())
             } else {
                 Duration::ZERO

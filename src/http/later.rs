@@ -8,9 +8,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::collect::BodyError;
 use super::letter::{Courier, Op, Ticket};
-use super::respond::{IntoResponse, Response};
+use super::respond::IntoResponse;
 use super::response::{HttpResponse, OnWritable};
 use crate::error::{BoxError, HandlerError, Stage};
 
@@ -135,20 +134,13 @@ impl DeferredResponse {
 
     /// Answers with a whole response value (status, fields, body; see
     /// [`IntoResponse`]): one letter to the loop. A `Result::Err` goes to the app's error
-    /// handler, as with [`fail`](Self::fail).
+    /// handler, as with [`fail`](Self::fail) (a [`BodyError`](crate::BodyError) is answered
+    /// `400` instead).
     pub fn respond(mut self, response: impl IntoResponse) -> bool {
-        let response = response.into_response();
-        if let Some(error) = response.failure {
-            return match error.downcast_ref::<BodyError>() {
-                // The client's mistake: answered like `on_json`, not an error of the app.
-                Some(bad) => self.respond(
-                    Response::new(bad.to_string())
-                        .status(400)
-                        .header("Content-Type", "text/plain; charset=utf-8"),
-                ),
-                None => self.fail(error),
-            };
-        }
+        let response = match response.into_response().or_failure() {
+            Ok(response) => response,
+            Err(error) => return self.fail(error),
+        };
         self.ops.push(Op::Status(response.status));
         for (name, value) in response.fields {
             self.ops.push(Op::Header(name, value));

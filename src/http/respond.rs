@@ -7,6 +7,8 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use serde::Serialize;
 
+use super::collect::BodyError;
+use super::response::HttpResponse;
 use crate::error::BoxError;
 
 /// A whole response as a value: status line, header fields and body. Build one with
@@ -73,6 +75,21 @@ impl Response {
                 .push((Cow::Borrowed("Content-Type"), Cow::Borrowed(value)));
         }
         self
+    }
+
+    /// This response, or the error the app's error handler should answer: a handler's
+    /// `Err` that is a [`BodyError`] is the client's mistake and answered `400 Bad Request`
+    /// with its message instead (as [`HttpResponse::on_json`] answers bad JSON).
+    pub(crate) fn or_failure(self) -> Result<Response, BoxError> {
+        let Some(error) = self.failure else {
+            return Ok(self);
+        };
+        match error.downcast_ref::<BodyError>() {
+            Some(bad) => Ok(Response::new(bad.to_string())
+                .status(400)
+                .header("Content-Type", "text/plain; charset=utf-8")),
+            None => Err(error),
+        }
     }
 
     fn failed(error: BoxError) -> Response {
@@ -160,5 +177,22 @@ impl<T: Serialize> IntoResponse for Json<T> {
             Ok(body) => Response::new(body).typed("application/json"),
             Err(error) => Response::failed(error.into()),
         }
+    }
+}
+
+impl HttpResponse<'_> {
+    /// Answers with a whole response value (see [`IntoResponse`]): status line, fields, body.
+    ///
+    /// # Errors
+    /// The `Err` of a `Result` response (other than a [`BodyError`], answered `400`), for
+    /// the caller to hand to the error handler; nothing is written then.
+    pub fn respond(&mut self, response: impl IntoResponse) -> Result<(), BoxError> {
+        let response = response.into_response().or_failure()?;
+        self.write_status(&response.status);
+        for (name, value) in &response.fields {
+            self.write_header(name, value);
+        }
+        self.end(&response.body);
+        Ok(())
     }
 }

@@ -115,6 +115,11 @@ impl HttpResponse<'_> {
         LoopHandle::new(Arc::clone(self.home.courier))
     }
 
+    /// Whether a request body is still to come (`on_data` would be called).
+    pub(crate) fn expects_body(&self) -> bool {
+        self.state.is(Exchange::BODY_PENDING)
+    }
+
     /// Whether the answer comes later (`defer`, `on_writable` or `on_aborted` was used and the
     /// response is not complete).
     pub(crate) fn is_held(&self) -> bool {
