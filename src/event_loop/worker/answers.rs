@@ -79,13 +79,14 @@ impl<S: Service> Worker<S> {
             Letter::Run(f) => run_deferred(f),
             Letter::Response(ticket, ops) => {
                 let key = ticket.key();
-                match self.sockets.contains(key) {
-                    true => lend!(self, key, |socket, conn, lent| socket
+                if self.sockets.contains(key) {
+                    lend!(self, key, |socket, conn, lent| socket
                         .proto
-                        .answer(&ticket, ops, conn, &mut lent)),
+                        .answer(&ticket, ops, conn, &mut lent));
+                } else {
                     // The socket is gone: a late `on_aborted` still runs.
-                    false => Some(answer_late(&ticket, ops, &*self.service)),
-                };
+                    answer_late(&ticket, ops, &*self.service);
+                }
             }
             Letter::Socket(ticket, op) => {
                 lend!(self, ticket.key(), |socket, conn, lent| socket
