@@ -419,7 +419,7 @@ fn a_pipelined_batch_answered_later_from_the_loop_and_threads_keeps_its_order() 
         App::new().get("/n/:n", |res, req| {
             let n: usize = req.parameter("n").unwrap().parse().unwrap();
             let later = res.defer();
-            if n % 3 == 0 {
+            if n.is_multiple_of(3) {
                 std::thread::spawn(move || later.end(format!("thread {n}")));
             } else {
                 later.end(format!("loop {n}"));

@@ -116,6 +116,7 @@ impl HttpResponse<'_> {
     }
 
     /// Whether a request body is still to come (`on_data` would be called).
+    #[cfg(feature = "tokio")]
     pub(crate) fn expects_body(&self) -> bool {
         self.state.is(Exchange::BODY_PENDING)
     }
