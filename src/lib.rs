@@ -145,5 +145,6 @@ pub use net::tls_error::TlsError;
 pub use router::ParamKey;
 pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 pub use ws::{
-    OpCode, Publisher, SendStatus, UpgradeContext, WebSocket, WebSocketBehavior, WebSocketHandle,
+    Decode, OpCode, Publisher, SendStatus, UNSUPPORTED_DATA, UpgradeContext, WebSocket,
+    WebSocketBehavior, WebSocketEndpoint, WebSocketHandle,
 };

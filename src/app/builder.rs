@@ -14,7 +14,7 @@ use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::net::sni::ServerNames;
 use crate::router::{DomainTree, check_pattern};
-use crate::ws::{Publisher, WebSocketBehavior};
+use crate::ws::{Publisher, WebSocketBehavior, WebSocketEndpoint};
 
 /// Builds a server: register routes, groups and domains, set limits, then
 /// [`listen`](Self::listen) (blocking, every core) or [`bind`](Self::bind) (background threads,
@@ -143,6 +143,18 @@ impl App {
     ) -> Self {
         check_pattern(pattern);
         self.with_root(|root| root.ws(pattern, behavior))
+    }
+
+    /// Adds a WebSocket endpoint (Starlette's `WebSocketEndpoint`): `endpoint`'s
+    /// `on_connect` decides on the handshake, each message is decoded with its
+    /// [`Message`](WebSocketEndpoint::Message) encoding (text, bytes or JSON; 1003 when it
+    /// cannot be) before `on_receive`, and `on_disconnect` hears the close code. A WebSocket
+    /// route otherwise, as [`ws`](Self::ws).
+    ///
+    /// # Panics
+    /// If `pattern` is invalid (see [`method`](Self::method)).
+    pub fn ws_endpoint<E: WebSocketEndpoint>(self, pattern: &str, endpoint: E) -> Self {
+        self.ws(pattern, crate::ws::endpoint::behavior(endpoint))
     }
 
     /// A handle to publish to WebSocket topics from any thread once the server runs

@@ -171,6 +171,12 @@ impl Router {
         })
     }
 
+    /// Adds a WebSocket endpoint to the group; see
+    /// [`App::ws_endpoint`](crate::App::ws_endpoint).
+    pub fn ws_endpoint<E: crate::ws::WebSocketEndpoint>(self, pattern: &str, endpoint: E) -> Self {
+        self.ws(pattern, crate::ws::endpoint::behavior(endpoint))
+    }
+
     /// Mounts `router` under `prefix` inside this group: prefixes concatenate
     /// (`/api` + `/v1` + `/users` is `/api/v1/users`), this group's middleware runs before
     /// the nested group's, and its after hooks after the nested group's.

@@ -482,6 +482,19 @@ impl<U> WebSocket<'_, U> {
         }
     }
 
+    /// Sends `value` as JSON (`serde_json`) in a text message; as [`send`](Self::send).
+    /// A value that does not serialize (a map with non-string keys) is not sent:
+    /// [`SendStatus::Dropped`].
+    pub fn send_json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> SendStatus {
+        match serde_json::to_vec(value) {
+            Ok(json) => self.send_frame(&json, OpCode::Text),
+            Err(e) => {
+                log::error!("send_json: {e}");
+                SendStatus::Dropped
+            }
+        }
+    }
+
     /// Sends a ping with `payload` (cut to 125 bytes).
     pub fn ping(&mut self, payload: impl AsRef<[u8]>) -> SendStatus {
         self.send_frame(payload.as_ref(), OpCode::Ping)
