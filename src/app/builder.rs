@@ -6,7 +6,7 @@ use super::dispatch::Shared;
 use super::endpoint::HttpEndpoint;
 use super::error;
 use super::group::Router;
-use super::handler::HandlerReturn;
+use super::handler::{self, HandlerReturn};
 
 use crate::config::Config;
 use crate::error::HandlerError;
@@ -32,6 +32,9 @@ pub struct App {
     pub(super) domains: DomainTree,
     pub(super) domain_routers: Vec<Router>,
     pub(super) on_error: Option<error::ErrorHandler>,
+    /// Close code for WebSocket handshakes no route matches, accepted then closed
+    /// (websockets-routes' 4040); `None`: they get `404`.
+    pub(super) unmatched_websocket: Option<u16>,
     pub(super) config: Config,
     /// Certificates, when the app serves TLS.
     pub(super) server_names: Option<ServerNames>,
@@ -66,6 +69,7 @@ impl App {
             domains: DomainTree::default(),
             domain_routers: Vec::new(),
             on_error: None,
+            unmatched_websocket: None,
             config: Config::default(),
             server_names: None,
             publisher: Publisher::new(),
@@ -143,6 +147,16 @@ impl App {
     ) -> Self {
         check_pattern(pattern);
         self.with_root(|root| root.ws(pattern, behavior))
+    }
+
+    /// Accepts a WebSocket handshake that no route matches and closes the socket at once with
+    /// `close_code`, as websockets-routes does by default with 4040 (an invented "404"),
+    /// instead of answering the handshake `404 Not Found` (uweb's default, and
+    /// websockets-routes' `process_request` hook). Only requests for which no route of any
+    /// method matches the path are concerned.
+    pub fn close_unmatched_websockets(mut self, close_code: u16) -> Self {
+        self.unmatched_websocket = Some(close_code);
+        self
     }
 
     /// Adds a WebSocket endpoint (Starlette's `WebSocketEndpoint`): `endpoint`'s
@@ -280,6 +294,12 @@ impl App {
             domains: self.domains,
             domain_tables,
             on_error: self.on_error,
+            unmatched_websocket: self.unmatched_websocket.map(|code| {
+                let behavior = WebSocketBehavior::<()>::new().open(move |ws| ws.end(code, ""));
+                handler::boxed(crate::ws::behavior::route_handler(std::sync::Arc::new(
+                    behavior,
+                )))
+            }),
             config: self.config,
             #[cfg(feature = "tokio")]
             runtime: self.runtime,

@@ -13,6 +13,7 @@ use smallvec::SmallVec;
 use super::compile::{Route, Table};
 use super::error::{ErrorHandler, hear, report};
 use super::group::RouteKind;
+use super::handler::BoxedHandler;
 use crate::config::Config;
 use crate::error::BoxError;
 use crate::error::{HandlerError, Stage};
@@ -34,6 +35,9 @@ pub struct Shared {
     pub(crate) domain_tables: Vec<Table>,
     /// `None`: the default (log, then `500`).
     pub(crate) on_error: Option<ErrorHandler>,
+    /// Upgrades WebSocket handshakes no route matches, to close them at once
+    /// (`App::close_unmatched_websockets`).
+    pub(crate) unmatched_websocket: Option<BoxedHandler>,
     pub(crate) config: Config,
     /// Entered by every loop thread (async handlers, `tokio::spawn` in handlers).
     #[cfg(feature = "tokio")]
@@ -77,7 +81,8 @@ impl Dispatch for Shared {
             },
         );
         if !handled && !res.has_responded() {
-            table.fallback(head, res);
+            let unmatched = self.unmatched_websocket.as_ref().map(|h| (h, remote));
+            table.fallback(head, res, unmatched);
         }
         // `run` reports the refusals of route code; none is left unless another writer (the
         // fallback writes only method tokens) refused one: a discarded response must not go
@@ -269,7 +274,12 @@ impl Table {
     /// path, else `404` (RFC 9110 sections 15.5.5-6). Routes of the request's own method
     /// that all yielded make it a 404. A WebSocket upgrade attempt with another method than
     /// GET gets `400` instead of `405` (RFC 6455 section 4.2.1).
-    fn fallback(&self, head: &Head<'_, '_>, res: &mut HttpResponse<'_>) {
+    fn fallback(
+        &self,
+        head: &Head<'_, '_>,
+        res: &mut HttpResponse<'_>,
+        unmatched_websocket: Option<(&BoxedHandler, SocketAddr)>,
+    ) {
         let (method, path) = (head.method, head.path);
         // Allocation-free until a 405 has to list them.
         let mut allowed: SmallVec<[&str; 8]> = SmallVec::new();
@@ -281,7 +291,15 @@ impl Table {
         }
         // HEAD is allowed wherever GET is (added above), so this covers HEAD -> GET too.
         let own = allowed.contains(&method);
-        if allowed.is_empty() || own {
+        if allowed.is_empty()
+            && head.upgrade_websocket
+            && let Some((upgrade, remote)) = unmatched_websocket
+        {
+            let params = Params::new();
+            let mut req = HttpRequest::new(head, &params, &[], remote);
+            // Its only failure is a refused field, which the caller reports.
+            let _ = upgrade(res, &mut req);
+        } else if allowed.is_empty() || own {
             res.write_status("404 Not Found").end("Not Found");
         } else if head.upgrade_websocket {
             handshake::Rejection::BadRequest.respond(res);

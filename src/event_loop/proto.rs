@@ -14,9 +14,10 @@ use crate::http::letter::{Courier, Home, Op, Ticket};
 use crate::net::wire::Wire;
 use crate::ws::codec::OpCode;
 use crate::ws::pubsub::{Hub, LoopTopics};
-use crate::ws::remote::{Tickets, WsCourier, WsOp, WsTicket};
+use crate::ws::remote::{WsCourier, WsOp, WsTicket};
 use crate::ws::route::Accepted;
 use crate::ws::session::{Env, WsState};
+use crate::ws::side::Side;
 
 /// Backpressure above which the loop stops reading more requests from a socket, in bytes.
 pub(crate) const READ_PAUSE_BYTES: usize = 256 * 1024;
@@ -37,8 +38,8 @@ pub(crate) struct Lent<'a, S> {
     /// The loop's mailbox, for responses answered later and WebSocket handles.
     pub(crate) courier: &'a Arc<dyn Courier>,
     pub(crate) ws_courier: &'a Arc<dyn WsCourier>,
-    /// Tickets of the WebSockets that handed out handles.
-    pub(crate) tickets: &'a mut Tickets,
+    /// Side tables of the WebSockets (tickets, route parameters).
+    pub(crate) side: &'a mut Side,
 }
 
 /// The socket a protocol call is about.
@@ -167,7 +168,11 @@ impl Proto {
                 return None;
             }
         };
-        let mut ws = WsState::new(*accepted);
+        let mut accepted = *accepted;
+        if let Some(params) = accepted.params.take() {
+            lent.side.set_params(conn.key, params);
+        }
+        let mut ws = WsState::new(accepted);
         let (clock, armed) = policy::ws_opened(ws.settings(), now);
         ws.clock = clock;
         with_env(conn, lent, |env| ws.open(env));
@@ -362,7 +367,7 @@ fn with_env<S: Service, R>(
         key: conn.key,
         remote: conn.remote,
         report: &report,
-        tickets: &mut *lent.tickets,
+        side: &mut *lent.side,
         courier: lent.ws_courier,
     };
     f(&mut env)

@@ -23,7 +23,7 @@ macro_rules! lend {
                     stopping: $self.draining_until.is_some(),
                     courier: &$self.courier,
                     ws_courier: &$self.ws_courier,
-                    tickets: &mut $self.tickets,
+                    side: &mut $self.side,
                 };
                 let $conn = Conn {
                     wire: &mut $socket.wire,
@@ -61,7 +61,8 @@ use crate::net::tls::TlsStream;
 use crate::net::transport::Transport;
 use crate::net::wire::Wire;
 use crate::ws::pubsub::{Hub, LoopTopics, Published};
-use crate::ws::remote::{Tickets, WsCourier};
+use crate::ws::remote::WsCourier;
+use crate::ws::side::Side;
 
 const WAKER: Token = Token(usize::MAX - 2);
 /// Listener `i` has token `LISTENER_BASE - i` (below every slab key in practice).
@@ -108,7 +109,7 @@ pub(crate) struct Worker<S> {
     mailbox: Arc<Mailbox>,
     courier: Arc<dyn Courier>,
     ws_courier: Arc<dyn WsCourier>,
-    tickets: Tickets,
+    side: Side,
     letters: Vec<Letter>,
     order: Vec<(u32, usize, u32)>,
     slots: Vec<Option<Letter>>,
@@ -163,7 +164,7 @@ impl<S: Service> Worker<S> {
             dirty: Vec::new(),
             courier: Arc::clone(&mailbox) as Arc<dyn Courier>,
             ws_courier: Arc::clone(&mailbox) as Arc<dyn WsCourier>,
-            tickets: Tickets::default(),
+            side: Side::default(),
             mailbox,
             letters: Vec::new(),
             order: Vec::new(),

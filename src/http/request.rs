@@ -149,6 +149,11 @@ impl<'a> HttpRequest<'a> {
         )
     }
 
+    /// The route's parameter names and their spans in the path.
+    pub(crate) fn parameter_spans(&self) -> (&'a [Box<str>], &'a [(u32, u32)]) {
+        (self.param_names, self.params)
+    }
+
     /// An `Upgrade` field lists `websocket` (found while parsing the head).
     pub(crate) fn is_websocket_upgrade(&self) -> bool {
         self.head.upgrade_websocket

@@ -265,7 +265,7 @@ pub(crate) fn route_handler<U: Default + Send + 'static>(
         Check::Accept(key) => {
             let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
             let erased = Arc::clone(&behavior) as Arc<dyn ErasedBehavior>;
-            let ctx = UpgradeContext::new(accept, erased);
+            let ctx = UpgradeContext::new(accept, erased).with_params(req);
             match &behavior.upgrade {
                 Some(hook) => hook(res, req, ctx),
                 None => res.upgrade(U::default(), ctx),

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use super::codec::OpCode;
 use super::conn::{ABNORMAL, WsConn};
 use super::pubsub::{Hub, LoopTopics, Published, TopicId};
-use super::remote::{Tickets, WebSocketHandle, WsCourier, WsOp};
+use super::remote::{WebSocketHandle, WsCourier, WsOp};
 use super::settings::Settings;
+use super::side::Side;
 use crate::error::Stage;
 use crate::net::link::{Link, backlog, uncork_when_full};
+use crate::router::ParamKey;
 
 pub(crate) type Hook<U> = Box<dyn Fn(&mut WebSocket<'_, U>) + Send + Sync>;
 pub(crate) type MessageHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &[u8], OpCode) + Send + Sync>;
@@ -187,8 +189,9 @@ pub(crate) struct Core<'a> {
     /// This socket's slab key.
     pub(crate) key: usize,
     pub(crate) remote: SocketAddr,
-    /// The loop's tickets of sockets with handles, and its mailbox to make one.
-    pub(crate) tickets: &'a mut Tickets,
+    /// The loop's side tables (tickets of sockets with handles, route parameters), and its
+    /// mailbox to make a handle.
+    pub(crate) side: &'a mut Side,
     pub(crate) courier: &'a Arc<dyn WsCourier>,
 }
 
@@ -355,6 +358,14 @@ impl<U> WebSocket<'_, U> {
         self.user
     }
 
+    /// A parameter of the route's pattern from the handshake request, by position
+    /// (`ws.parameter(0)`) or name (`ws.parameter("room")`), as
+    /// [`HttpRequest::parameter`](crate::HttpRequest::parameter) gave it (websockets-routes'
+    /// `path.params`). Copied once at the upgrade, only for routes with parameters.
+    pub fn parameter(&self, key: impl ParamKey) -> Option<&str> {
+        self.core.side.params(self.core.key)?.get(key)
+    }
+
     /// The peer's address.
     pub fn remote_addr(&self) -> SocketAddr {
         self.core.remote
@@ -452,9 +463,9 @@ impl<U> WebSocket<'_, U> {
     /// ticket, made on the first call.
     pub fn handle(&mut self) -> WebSocketHandle {
         let core = &mut *self.core;
-        let ticket = Arc::clone(core.tickets.get_or_make(core.key, core.courier));
+        let ticket = Arc::clone(core.side.tickets.get_or_make(core.key, core.courier));
         if core.lifecycle.close_reported() {
-            core.tickets.close(core.key);
+            core.side.tickets.close(core.key);
         }
         WebSocketHandle::new(ticket)
     }

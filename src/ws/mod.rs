@@ -15,6 +15,7 @@ pub(crate) mod remote;
 pub(crate) mod route;
 pub(crate) mod session;
 pub(crate) mod settings;
+pub(crate) mod side;
 pub(crate) mod upgrade;
 mod utf8;
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::handle::{Callback, Core};
 use super::settings::Settings;
+use super::side::RouteParams;
 
 /// A behavior with its user-data type erased, shared by every loop.
 pub(crate) trait ErasedBehavior: Send + Sync {
@@ -26,6 +27,8 @@ pub(crate) struct Accepted {
     /// The route's behavior (settings and callbacks).
     pub(crate) behavior: Arc<dyn ErasedBehavior>,
     pub(crate) user: Box<dyn Any + Send>,
+    /// The route's parameters, when its pattern has some.
+    pub(crate) params: Option<Box<RouteParams>>,
 }
 
 impl std::fmt::Debug for Accepted {

@@ -12,9 +12,10 @@ use super::codec::OpCode;
 use super::conn::{ABNORMAL, CloseState, Event, INTERNAL_ERROR, WsConn};
 use super::handle::{Callback, Core, Lifecycle, Subscriptions};
 use super::pubsub::{Hub, LoopTopics};
-use super::remote::{Tickets, WsCourier, WsOp, WsTicket};
+use super::remote::{WsCourier, WsOp, WsTicket};
 use super::route::{Accepted, ErasedBehavior};
 use super::settings::Settings;
+use super::side::Side;
 use crate::error::HandlerError;
 use crate::net::link::{Link, backlog};
 
@@ -32,8 +33,8 @@ pub(crate) struct Env<'a> {
     pub(crate) remote: SocketAddr,
     /// The app's error handler, for panicking callbacks.
     pub(crate) report: &'a dyn Fn(&HandlerError),
-    /// The loop's tickets and mailbox, for [`WebSocketHandle`](super::remote::WebSocketHandle)s.
-    pub(crate) tickets: &'a mut Tickets,
+    /// The loop's side tables (tickets, route parameters) and mailbox.
+    pub(crate) side: &'a mut Side,
     pub(crate) courier: &'a Arc<dyn WsCourier>,
 }
 
@@ -140,7 +141,7 @@ impl WsState {
             at: env.at,
             key: env.key,
             remote: env.remote,
-            tickets: &mut *env.tickets,
+            side: &mut *env.side,
             courier: env.courier,
         };
         let user = &mut *self.user;
@@ -152,7 +153,7 @@ impl WsState {
             self.end_after_panic(env);
         }
         if self.lifecycle.close_reported() {
-            env.tickets.close(env.key);
+            env.side.tickets.close(env.key);
         }
     }
 
@@ -265,13 +266,13 @@ impl WsState {
         }
         // A panicking close callback may have left subscriptions behind.
         self.leave_topics(env);
-        env.tickets.close(env.key);
+        env.side.close(env.key);
     }
 
     /// A call made through a handle: made as from a callback if `ticket` is this socket's
     /// and it is still open. Once its `close` callback has run, handles learn it.
     pub(crate) fn remote(&mut self, env: &mut Env<'_>, ticket: &Arc<WsTicket>, op: WsOp) {
-        if !env.tickets.is_current(env.key, ticket) || self.lifecycle.close_reported() {
+        if !env.side.tickets.is_current(env.key, ticket) || self.lifecycle.close_reported() {
             return;
         }
         #[cfg(feature = "tokio")]

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use super::handshake;
 use super::route::{Accepted, ErasedBehavior};
+use super::side::RouteParams;
 use crate::http::field;
+use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 
 /// A valid handshake waiting for [`HttpResponse::upgrade`]: the `Sec-WebSocket-Accept`
@@ -20,6 +22,8 @@ pub struct UpgradeContext<U> {
     _user: PhantomData<fn() -> U>,
     /// The first field refused by `write_header` (it would have split the `101`).
     refused: Option<Box<str>>,
+    /// The route's parameters, for `WebSocket::parameter`.
+    params: Option<Box<RouteParams>>,
 }
 
 impl<U> std::fmt::Debug for UpgradeContext<U> {
@@ -39,7 +43,18 @@ impl<U> UpgradeContext<U> {
             fields: String::new(),
             _user: PhantomData,
             refused: None,
+            params: None,
         }
+    }
+
+    /// Keeps the route's parameters of the handshake request (none: nothing kept).
+    pub(crate) fn with_params(mut self, req: &HttpRequest<'_>) -> Self {
+        let (names, _) = req.parameter_spans();
+        if !names.is_empty() {
+            let values = (0..names.len()).map(|i| req.parameter(i).unwrap_or_default());
+            self.params = Some(Box::new(RouteParams::new(names, values)));
+        }
+        self
     }
 
     /// Answers with `Sec-WebSocket-Protocol: protocol`: pick one of those the client offered
@@ -99,6 +114,7 @@ impl HttpResponse<'_> {
         let accepted = Accepted {
             behavior: ctx.behavior,
             user: Box::new(user_data),
+            params: ctx.params,
         };
         let write = |out: &mut Vec<u8>| {
             handshake::write_switching_protocols(out, &ctx.accept, &ctx.fields);
