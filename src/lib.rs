@@ -120,6 +120,7 @@ mod http;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals;
+mod message;
 mod net;
 mod router;
 #[cfg(feature = "tokio")]
@@ -139,6 +140,8 @@ pub use http::owned::OwnedRequest;
 pub use http::request::HttpRequest;
 pub use http::respond::{IntoResponse, Json, Response};
 pub use http::response::HttpResponse;
+pub use message::named::IntoReply;
+pub use message::{Headers, NamedRoutes, Reply};
 pub use net::sni::ServerNames;
 pub use net::tls_config::TlsConfig;
 pub use net::tls_error::TlsError;

@@ -149,6 +149,16 @@ impl App {
         self.with_root(|root| root.ws(pattern, behavior))
     }
 
+    /// Serves django-channels-router's named routes on the WebSocket route `pattern`: each
+    /// message `{"uuid", "route", "headers"?, "payload"?}` goes to the route's handler and is
+    /// answered `{"uuid", "route", "headers", "payload", "status"}` (see [`NamedRoutes`]).
+    ///
+    /// # Panics
+    /// If `pattern` is invalid (see [`method`](Self::method)).
+    pub fn named_routes(self, pattern: &str, routes: crate::message::NamedRoutes) -> Self {
+        self.ws(pattern, routes.into_behavior())
+    }
+
     /// Accepts a WebSocket handshake that no route matches and closes the socket at once with
     /// `close_code`, as websockets-routes does by default with 4040 (an invented "404"),
     /// instead of answering the handshake `404 Not Found` (uweb's default, and

@@ -54,6 +54,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("http", 2),
     ("ws", 3),
     ("event_loop", 4),
+    ("message", 4),
     ("app", 5),
     ("internals", 6),
     ("lib", 6),
