@@ -1,0 +1,286 @@
+//! The examples as their users run them: built by cargo, started as processes with `PORT` and
+//! `THREADS`, and driven by real clients: raw sockets, and headless Chromium through the
+//! DevTools protocol for the Server-Sent Events page.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous deadline for any single wait.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A child process, killed when dropped (also when a test fails).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Builds example `name` (with `features`) as `cargo build` does; returns its binary.
+fn build_example(name: &str, features: &[&str]) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--quiet", "--example", name]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    let status = command.status().expect("run cargo");
+    assert!(status.success(), "cargo build --example {name} failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("debug/examples").join(name)
+}
+
+/// A port free a moment ago on loopback.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts example `name` on a free port with one loop; returns it once it accepts.
+fn start(name: &str, features: &[&str]) -> (Running, SocketAddr) {
+    let binary = build_example(name, features);
+    let port = free_port();
+    let child = Command::new(binary)
+        .env("PORT", port.to_string())
+        .env("THREADS", "1")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the example");
+    let running = Running(child);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    wait_until("the example to accept", || TcpStream::connect(addr).is_ok());
+    (running, addr)
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A `GET` with `Connection: close`, read to the end: (head, body as sent).
+fn get(addr: SocketAddr, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut all = String::new();
+    stream.read_to_string(&mut all).unwrap();
+    let (head, body) = all.split_once("\r\n\r\n").expect("a head");
+    (head.to_owned(), body.to_owned())
+}
+
+#[test]
+fn sse_streams_events_in_order() {
+    let (_server, addr) = start("sse", &[]);
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    write!(stream, "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+        head.push(line.trim_end().to_ascii_lowercase());
+    }
+    assert_eq!(head[0], "http/1.1 200 ok");
+    assert!(
+        head.contains(&"content-type: text/event-stream".to_owned()),
+        "{head:?}"
+    );
+    assert!(
+        head.contains(&"transfer-encoding: chunked".to_owned()),
+        "{head:?}"
+    );
+    // The chunks' payload lines: ids must increase, each event with its data.
+    let mut ids = Vec::new();
+    let started = Instant::now();
+    while ids.len() < 2 {
+        assert!(started.elapsed() < DEADLINE, "events: {ids:?}");
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "stream ended");
+        if let Some(id) = line.trim_end().strip_prefix("id: ") {
+            let id: u64 = id.parse().unwrap();
+            let mut data = String::new();
+            reader.read_line(&mut data).unwrap();
+            assert_eq!(data.trim_end(), format!("data: tick {id}"));
+            ids.push(id);
+        }
+    }
+    assert!(ids[0] < ids[1], "{ids:?}");
+    let (head, body) = get(addr, "/");
+    assert!(head.starts_with("HTTP/1.1 200 OK"));
+    assert!(body.contains("new EventSource(\"/events\")"));
+}
+
+/// Headless Chromium (`chromium` or `chromium-browser` on PATH), if installed.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser"].into_iter().find(|name| {
+        Command::new(name)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// A plain `GET` of the DevTools HTTP endpoint, body as JSON (it keeps the connection
+/// open: the body is read by its `Content-Length`).
+fn devtools_json(port: u16, path: &str) -> Option<serde_json::Value> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut reader = BufReader::new(stream);
+    write!(
+        reader.get_mut(),
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .ok()?;
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+#[test]
+fn sse_page_shows_events_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs chromium (.ci/run): it must be there"
+        );
+        eprintln!("chromium not installed: browser check skipped");
+        return;
+    };
+    let (_server, addr) = start("sse", &[]);
+    let devtools = free_port();
+    let profile = std::env::temp_dir().join(format!("uweb-chromium-{}", std::process::id()));
+    let _chromium = Running(
+        Command::new(browser)
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                &format!("--user-data-dir={}", profile.display()),
+                &format!("--remote-debugging-port={devtools}"),
+                &format!("http://{addr}/"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromium"),
+    );
+    let mut page_ws = None;
+    wait_until("the page in DevTools", || {
+        page_ws = devtools_json(devtools, "/json/list").and_then(|targets| {
+            targets.as_array()?.iter().find_map(|t| {
+                let page = t["type"] == "page" && t["url"].as_str()?.contains(&addr.to_string());
+                page.then(|| t["webSocketDebuggerUrl"].as_str().map(str::to_owned))?
+            })
+        });
+        page_ws.is_some()
+    });
+    let url = page_ws.unwrap();
+    let (mut cdp, _) = tungstenite::connect(url.as_str()).expect("DevTools WebSocket");
+    let mut id = 0;
+    let mut evaluate = |expression: &str| -> serde_json::Value {
+        id += 1;
+        let call = serde_json::json!({"id": id, "method": "Runtime.evaluate",
+            "params": {"expression": expression, "returnByValue": true}});
+        cdp.send(tungstenite::Message::text(call.to_string()))
+            .unwrap();
+        loop {
+            let reply: serde_json::Value =
+                serde_json::from_str(cdp.read().unwrap().to_text().unwrap()).unwrap();
+            if reply["id"] == id {
+                return reply["result"]["result"]["value"].clone();
+            }
+        }
+    };
+    wait_until("two events on the page", || {
+        evaluate("document.querySelectorAll('#events li').length").as_u64() >= Some(2)
+    });
+    assert_eq!(
+        evaluate("document.getElementById('state').textContent"),
+        "open"
+    );
+    let first = evaluate("document.querySelector('#events li').textContent");
+    assert!(
+        first
+            .as_str()
+            .is_some_and(|t| t.starts_with('#') && t.contains(": tick ")),
+        "{first}"
+    );
+    let _ = std::fs::remove_dir_all(profile);
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn async_db_answers_200_concurrent_requests_in_about_one_query() {
+    let (_server, addr) = start("async_db", &["tokio"]);
+    let (head, body) = get(addr, "/users/42");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json")
+    );
+    assert_eq!(body, r#"{"id":"42","name":"user 42"}"#);
+    let started = Instant::now();
+    let mut streams: Vec<TcpStream> = (0..200)
+        .map(|i| {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream.set_read_timeout(Some(DEADLINE)).unwrap();
+            write!(
+                stream,
+                "GET /users/{i} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            stream
+        })
+        .collect();
+    for (i, stream) in streams.iter_mut().enumerate() {
+        let mut all = String::new();
+        stream.read_to_string(&mut all).unwrap();
+        assert!(
+            all.ends_with(&format!(r#"{{"id":"{i}","name":"user {i}"}}"#)),
+            "{all}"
+        );
+    }
+    let took = started.elapsed();
+    eprintln!("async_db, THREADS=1: 200 concurrent requests answered in {took:?}");
+    // The issue's bound: 2 s in total (a 100 ms query each; one loop that never waits).
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
