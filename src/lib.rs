@@ -116,6 +116,7 @@ mod app;
 mod config;
 mod error;
 mod event_loop;
+pub mod fs;
 mod http;
 #[cfg(feature = "internals")]
 #[doc(hidden)]

@@ -151,7 +151,7 @@ impl App {
 
     /// Serves django-channels-router's named routes on the WebSocket route `pattern`: each
     /// message `{"uuid", "route", "headers"?, "payload"?}` goes to the route's handler and is
-    /// answered `{"uuid", "route", "headers", "payload", "status"}` (see [`NamedRoutes`]).
+    /// answered `{"uuid", "route", "headers", "payload", "status"}` (see [`NamedRoutes`](crate::NamedRoutes)).
     ///
     /// # Panics
     /// If `pattern` is invalid (see [`method`](Self::method)).

@@ -43,7 +43,7 @@ pub trait Dispatch {
     /// `on_writable`) panicked in `stage`; the loop goes on.
     fn panicked(&self, res: &mut HttpResponse<'_>, panic: &(dyn Any + Send), stage: Stage);
     /// Called when a callback run after the handler wrote, in `stage`, a status line or field
-    /// that would have split the response ([`HttpResponse::has_refused`]): the response was
+    /// that would have split the response (`HttpResponse::has_refused`): the response was
     /// discarded, or, if it had started before this callback, the connection is closing.
     fn refused(&self, res: &mut HttpResponse<'_>, stage: Stage);
     /// A deferred response's handle asked the error handler to answer (`fail`, or an async

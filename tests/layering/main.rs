@@ -2,15 +2,15 @@
 //!
 //! Layers, lowest first (the [`LAYERS`] table below is the reference):
 //!
-//! | rank | top-level modules                                         |
-//! |------|-----------------------------------------------------------|
-//! | 0    | `config`, `error`, `runtime` (src/{config,error,runtime}.rs) |
-//! | 1    | `net` (src/net/), `router` (src/router/)                  |
-//! | 2    | `http` (src/http/)                                        |
-//! | 3    | `ws` (src/ws/)                                            |
-//! | 4    | `event_loop` (src/event_loop/)                            |
-//! | 5    | `app` (src/app/)                                          |
-//! | 6    | `internals` (src/internals.rs), the crate root src/lib.rs |
+//! | rank | top-level modules                                              |
+//! |------|----------------------------------------------------------------|
+//! | 0    | `config`, `error`, `runtime` (src/{config,error,runtime}.rs)   |
+//! | 1    | `net` (src/net/), `router` (src/router/)                       |
+//! | 2    | `http` (src/http/)                                             |
+//! | 3    | `ws` (src/ws/), `fs` (src/fs/)                                 |
+//! | 4    | `event_loop` (src/event_loop/), `message` (src/message/)       |
+//! | 5    | `app` (src/app/)                                               |
+//! | 6    | `internals` (src/internals.rs), the crate root src/lib.rs      |
 //!
 //! The sources under `src/` are read as text (comments and string literals are skipped; code in
 //! `#[cfg(test)]` modules counts like any other) and two rules are enforced:
@@ -53,6 +53,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("router", 1),
     ("http", 2),
     ("ws", 3),
+    ("fs", 3),
     ("event_loop", 4),
     ("message", 4),
     ("app", 5),
