@@ -8,19 +8,9 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-use support::{Client, DEADLINE, Log, get, request, serve};
+use support::{Client, DEADLINE, Log, get, request, serve, wait_until};
 use uweb::{App, DeferredResponse, OwnedRequest};
-
-/// Waits (polling, with the suite's generous deadline) until `done` holds.
-fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
 
 #[test]
 fn a_thread_answers_with_status_fields_and_body() {

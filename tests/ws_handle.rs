@@ -8,13 +8,12 @@ mod ws_support;
 
 use std::sync::Mutex;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
-use support::serve;
+use support::{serve, wait_until};
 use tungstenite::Message;
 use tungstenite::protocol::frame::coding::CloseCode;
 use uweb::{App, OpCode, WebSocketBehavior, WebSocketHandle};
-use ws_support::{DEADLINE, connect, next_message, next_text, recv};
+use ws_support::{connect, next_message, next_text, recv};
 
 /// `/ws`: every socket's handle goes to the test on open; `hello` is answered in-loop.
 fn app(handles: mpsc::Sender<WebSocketHandle>) -> App {
@@ -31,14 +30,6 @@ fn app(handles: mpsc::Sender<WebSocketHandle>) -> App {
                 }
             }),
     )
-}
-
-fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 #[test]

@@ -26,6 +26,17 @@ pub fn serve(app: App, threads: usize) -> Server {
     app.threads(threads).bind("127.0.0.1:0").expect("bind")
 }
 
+/// Polls `done` (every 2 ms) until it holds; panics after [`DEADLINE`] naming `what`. For
+/// states no event announces (a handle learning its socket closed), not to synchronise with
+/// something that can be awaited.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// A `Config` with the defaults, adjusted by `f`.
 pub fn config(f: impl FnOnce(&mut Config)) -> Config {
     let mut c = Config::default();
