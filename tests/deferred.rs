@@ -429,3 +429,25 @@ fn a_pipelined_batch_answered_later_from_the_loop_and_threads_keeps_its_order() 
     }
     server.shutdown();
 }
+
+#[test]
+fn the_server_hands_out_one_loop_handle_per_loop() {
+    let server = serve(App::new().get("/", |res, _req| res.end("ok")), 2);
+    assert_eq!(server.loops().len(), 2);
+    let (names, ran) = mpsc::channel();
+    for handle in server.loops() {
+        let names = names.clone();
+        assert!(handle.defer(move || {
+            let name = std::thread::current().name().unwrap_or_default().to_owned();
+            names.send(name).unwrap();
+        }));
+    }
+    let mut seen: Vec<String> = (0..2)
+        .map(|_| ran.recv_timeout(DEADLINE).unwrap())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["uweb-loop-0", "uweb-loop-1"]);
+    let handle = server.loops()[0].clone();
+    server.shutdown();
+    assert!(!handle.defer(|| {}), "a stopped loop refuses work");
+}

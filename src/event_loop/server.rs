@@ -11,6 +11,7 @@ use mio::Waker;
 use super::listener::Listener;
 use super::service::Service;
 use super::worker::Worker;
+use crate::http::later::LoopHandle;
 use crate::net::sni::ServerNames;
 use crate::ws::Publisher;
 use crate::ws::pubsub::Hub;
@@ -27,6 +28,7 @@ pub struct Server {
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<()>>,
     publisher: Publisher,
+    loops: Vec<LoopHandle>,
 }
 
 impl Server {
@@ -53,6 +55,7 @@ impl Server {
             workers.push(worker);
             wakers.push(waker);
         }
+        let loops = workers.iter().map(Worker::loop_handle).collect();
         let hub = Arc::new(Hub::new(&wakers));
         publisher.attach(Arc::clone(&hub));
         let mut threads = Vec::with_capacity(workers.len());
@@ -78,12 +81,20 @@ impl Server {
             wakers,
             threads,
             publisher,
+            loops,
         })
     }
 
     /// A handle to publish to WebSocket topics on every loop, from any thread.
     pub fn publisher(&self) -> Publisher {
         self.publisher.clone()
+    }
+
+    /// Handles to the event loops, one per loop thread (uWebSockets' `Loop::get()` of each
+    /// thread): run closures on a loop with [`LoopHandle::defer`], e.g. to answer
+    /// [`DeferredResponse`](crate::DeferredResponse)s of that loop together.
+    pub fn loops(&self) -> &[LoopHandle] {
+        &self.loops
     }
 
     /// The address of the first listener (with the real port when bound to port 0).

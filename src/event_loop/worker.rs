@@ -55,6 +55,7 @@ use super::proto::{Conn, Lent};
 use super::service::Service;
 use super::socket::Socket;
 use super::timer::{Armed, Timer};
+use crate::http::later::LoopHandle;
 use crate::http::letter::Courier;
 use crate::net::link::Link;
 use crate::net::tls::TlsStream;
@@ -172,6 +173,11 @@ impl<S: Service> Worker<S> {
             following: Vec::new(),
         };
         Ok((worker, waker))
+    }
+
+    /// A handle to run closures on this loop.
+    pub(crate) fn loop_handle(&self) -> LoopHandle {
+        LoopHandle::new(Arc::clone(&self.courier))
     }
 
     /// Joins the pub/sub hub as loop number `at`.
