@@ -1,5 +1,6 @@
-//! The main job: `GET /`, TechEmpower's `GET /plaintext`, `POST /echo`, and a WebSocket echo
-//! on `/ws` (messages up to 1 MiB), on every core.
+//! The main job: `GET /`, TechEmpower's `GET /plaintext`, `POST /echo`, a WebSocket echo on
+//! `/ws` (messages up to 1 MiB), and the server's counters on `GET /metrics` (Prometheus text
+//! format), on every core; `SIGTERM` or `SIGINT` shuts it down gracefully.
 //!
 //! Run: `PORT=3000 cargo run --release --example hello_world`, then
 //! `curl localhost:3000/plaintext` or `wrk -c64 http://localhost:3000/plaintext`.
@@ -17,8 +18,13 @@ fn main() -> std::io::Result<()> {
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     println!("listening on http://localhost:{port} with {threads} loop(s)");
-    App::new()
-        .threads(threads)
+    let app = App::new();
+    let counters = app.counters();
+    app.threads(threads)
+        .get("/metrics", move |res, _req| {
+            res.write_header("Content-Type", "text/plain; version=0.0.4")
+                .end(counters.read().prometheus());
+        })
         .get("/", |res, _req| res.end("Hello World!"))
         .get("/plaintext", |res, _req| {
             res.write_header("Content-Type", "text/plain")

@@ -99,6 +99,7 @@ fn detached_io<'a>(
         home: Home {
             courier: &letters.courier,
             key: 0,
+            stats: &letters.stats,
         },
     }
 }
@@ -108,6 +109,8 @@ fn detached_io<'a>(
 pub struct Letters {
     courier: Arc<dyn Courier>,
     queue: Arc<Queue>,
+    /// The counters a loop would keep.
+    stats: crate::stats::LoopStats,
 }
 
 #[derive(Debug, Default)]
@@ -142,6 +145,7 @@ impl Default for Letters {
         Letters {
             courier: Arc::clone(&queue) as Arc<dyn Courier>,
             queue,
+            stats: crate::stats::LoopStats::default(),
         }
     }
 }

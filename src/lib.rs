@@ -126,6 +126,7 @@ mod net;
 mod router;
 #[cfg(feature = "tokio")]
 mod runtime;
+mod stats;
 mod ws;
 
 pub use ::http::{Extensions, Method};
@@ -148,6 +149,7 @@ pub use net::tls_config::TlsConfig;
 pub use net::tls_error::TlsError;
 pub use router::ParamKey;
 pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+pub use stats::{Counters, CountersHandle};
 pub use ws::{
     Decode, OpCode, Publisher, SendStatus, UNSUPPORTED_DATA, UpgradeContext, WebSocket,
     WebSocketBehavior, WebSocketEndpoint, WebSocketHandle,

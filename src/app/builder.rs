@@ -14,6 +14,7 @@ use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::net::sni::ServerNames;
 use crate::router::{DomainTree, check_pattern};
+use crate::stats::CountersHandle;
 use crate::ws::{Publisher, WebSocketBehavior, WebSocketEndpoint};
 
 /// Builds a server: register routes, groups and domains, set limits, then
@@ -40,6 +41,8 @@ pub struct App {
     pub(super) server_names: Option<ServerNames>,
     /// Publishes to WebSocket topics once the server runs.
     pub(super) publisher: Publisher,
+    /// Reads the counters once the server runs.
+    pub(super) counters: CountersHandle,
     /// The runtime async handlers run on; each loop thread enters it.
     #[cfg(feature = "tokio")]
     pub(super) runtime: Option<tokio::runtime::Handle>,
@@ -73,6 +76,7 @@ impl App {
             config: Config::default(),
             server_names: None,
             publisher: Publisher::new(),
+            counters: CountersHandle::default(),
             #[cfg(feature = "tokio")]
             runtime: None,
         }
@@ -185,6 +189,13 @@ impl App {
     /// (uWebSockets' `app.publish`); publishes before then are dropped.
     pub fn publisher(&self) -> Publisher {
         self.publisher.clone()
+    }
+
+    /// A handle to read the server's [`Counters`](crate::Counters) from a handler of this app
+    /// (a `/metrics` route) or any thread; zeros until the server runs. The same numbers as
+    /// [`Server::counters`](crate::Server::counters).
+    pub fn counters(&self) -> CountersHandle {
+        self.counters.clone()
     }
 
     /// Adds an app-wide middleware: it runs before the middleware of every group, for every

@@ -160,12 +160,13 @@ impl App {
             }
         }
         let server_names = self.server_names.take();
-        let publisher = self.publisher.clone();
+        let (publisher, counters) = (self.publisher.clone(), self.counters.clone());
         Server::start(
             per_loop,
             Arc::new(self.into_shared()),
             server_names,
             publisher,
+            counters,
         )
     }
 }

@@ -12,6 +12,7 @@ use crate::error::HandlerError;
 use crate::http::conn::{HttpConn, Io, Next, answer_late};
 use crate::http::letter::{Courier, Home, Op, Ticket};
 use crate::net::wire::Wire;
+use crate::stats::{LoopStats, bump};
 use crate::ws::codec::OpCode;
 use crate::ws::pubsub::{Hub, LoopTopics};
 use crate::ws::remote::{WsCourier, WsOp, WsTicket};
@@ -40,6 +41,8 @@ pub(crate) struct Lent<'a, S> {
     pub(crate) ws_courier: &'a Arc<dyn WsCourier>,
     /// Side tables of the WebSockets (tickets, route parameters).
     pub(crate) side: &'a mut Side,
+    /// The loop's counters.
+    pub(crate) stats: &'a LoopStats,
 }
 
 /// The socket a protocol call is about.
@@ -172,6 +175,7 @@ impl Proto {
         if let Some(params) = accepted.params.take() {
             lent.side.set_params(conn.key, params);
         }
+        bump(&lent.stats.websockets_opened);
         let mut ws = WsState::new(accepted);
         let (clock, armed) = policy::ws_opened(ws.settings(), now);
         ws.clock = clock;
@@ -345,6 +349,7 @@ fn http_io<'a, S: Service>(
         home: Home {
             courier: lent.courier,
             key,
+            stats: lent.stats,
         },
     }
 }
@@ -368,6 +373,7 @@ fn with_env<S: Service, R>(
         remote: conn.remote,
         report: &report,
         side: &mut *lent.side,
+        stats: lent.stats,
         courier: lent.ws_courier,
     };
     f(&mut env)

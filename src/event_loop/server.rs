@@ -13,6 +13,7 @@ use super::service::Service;
 use super::worker::Worker;
 use crate::http::later::LoopHandle;
 use crate::net::sni::ServerNames;
+use crate::stats::{Counters, CountersHandle, LoopStats};
 use crate::ws::Publisher;
 use crate::ws::pubsub::Hub;
 
@@ -29,6 +30,7 @@ pub struct Server {
     threads: Vec<JoinHandle<()>>,
     publisher: Publisher,
     loops: Vec<LoopHandle>,
+    stats: Vec<Arc<LoopStats>>,
 }
 
 impl Server {
@@ -39,6 +41,7 @@ impl Server {
         shared: Arc<S>,
         server_names: Option<ServerNames>,
         publisher: Publisher,
+        counters: CountersHandle,
     ) -> io::Result<Server> {
         let local_addrs = loops
             .first()
@@ -56,6 +59,8 @@ impl Server {
             wakers.push(waker);
         }
         let loops = workers.iter().map(Worker::loop_handle).collect();
+        let stats: Vec<Arc<LoopStats>> = workers.iter().map(Worker::stats).collect();
+        counters.attach(stats.clone());
         let hub = Arc::new(Hub::new(&wakers));
         publisher.attach(Arc::clone(&hub));
         let mut threads = Vec::with_capacity(workers.len());
@@ -82,6 +87,7 @@ impl Server {
             threads,
             publisher,
             loops,
+            stats,
         })
     }
 
@@ -95,6 +101,13 @@ impl Server {
     /// [`DeferredResponse`](crate::DeferredResponse)s of that loop together.
     pub fn loops(&self) -> &[LoopHandle] {
         &self.loops
+    }
+
+    /// A snapshot of the counters of every loop (connections, requests, responses by class,
+    /// bad requests, WebSockets, messages), read without a lock: see [`Counters`]
+    /// (`Counters::prometheus` for a `/metrics` route).
+    pub fn counters(&self) -> Counters {
+        Counters::sum(self.stats.iter().map(|s| &**s))
     }
 
     /// The address of the first listener (with the real port when bound to port 0).

@@ -24,6 +24,7 @@ macro_rules! lend {
                     courier: &$self.courier,
                     ws_courier: &$self.ws_courier,
                     side: &mut $self.side,
+                    stats: &$self.stats,
                 };
                 let $conn = Conn {
                     wire: &mut $socket.wire,
@@ -61,6 +62,7 @@ use crate::net::link::Link;
 use crate::net::tls::TlsStream;
 use crate::net::transport::Transport;
 use crate::net::wire::Wire;
+use crate::stats::{LoopStats, bump};
 use crate::ws::pubsub::{Hub, LoopTopics, Published};
 use crate::ws::remote::WsCourier;
 use crate::ws::side::Side;
@@ -111,6 +113,8 @@ pub(crate) struct Worker<S> {
     courier: Arc<dyn Courier>,
     ws_courier: Arc<dyn WsCourier>,
     side: Side,
+    /// This loop's counters, read by `Server::counters`.
+    stats: Arc<LoopStats>,
     letters: Vec<Letter>,
     order: Vec<(u32, usize, u32)>,
     slots: Vec<Option<Letter>>,
@@ -166,6 +170,7 @@ impl<S: Service> Worker<S> {
             courier: Arc::clone(&mailbox) as Arc<dyn Courier>,
             ws_courier: Arc::clone(&mailbox) as Arc<dyn WsCourier>,
             side: Side::default(),
+            stats: Arc::default(),
             mailbox,
             letters: Vec::new(),
             order: Vec::new(),
@@ -173,6 +178,11 @@ impl<S: Service> Worker<S> {
             following: Vec::new(),
         };
         Ok((worker, waker))
+    }
+
+    /// This loop's counters.
+    pub(crate) fn stats(&self) -> Arc<LoopStats> {
+        Arc::clone(&self.stats)
     }
 
     /// A handle to run closures on this loop.
@@ -283,6 +293,7 @@ impl<S: Service> Worker<S> {
                         deadline: deadline(self.now, timeout),
                     };
                     entry.insert(Socket::new(Wire::new(transport), remote, armed));
+                    bump(&self.stats.connections_opened);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -491,6 +502,7 @@ impl<S: Service> Worker<S> {
             .closed(conn, &mut lent));
         if let Some(mut socket) = self.sockets.try_remove(key) {
             let _ = self.poll.registry().deregister(socket.wire.transport.tcp());
+            bump(&self.stats.connections_closed);
         }
     }
 

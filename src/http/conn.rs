@@ -18,6 +18,7 @@ use super::response::{Exchange, HttpResponse, OnWritable, Phase, ProtocolSwitch,
 use crate::config::Config;
 use crate::error::{HandlerError, Stage};
 use crate::net::link::Link;
+use crate::stats::bump;
 
 /// Most header fields parsed into stack slots; `Config::max_header_fields` may only lower it.
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
@@ -280,6 +281,7 @@ impl HttpConn {
         {
             return Err(ProtoError::ContentTooLarge);
         }
+        bump(&io.home.stats.requests);
         let has_body = head.framing != BodyFraming::None;
         let exchange = Exchange::default()
             .with(Exchange::HEAD, head.method == "HEAD")
@@ -482,6 +484,7 @@ impl HttpConn {
         };
         if answer {
             io.out.extend_from_slice(error.response());
+            io.home.stats.bad_request(error.status());
         }
         self.response.on_data = None;
         self.response.phase = Phase::Ended;

@@ -46,7 +46,6 @@ impl ProtoError {
 
     /// The status code of [`response`](Self::response): 400, 413, 414, 431, 501 or 505.
     /// Read off the baked status line, so the two cannot disagree.
-    #[cfg(any(test, feature = "internals"))]
     pub fn status(self) -> u16 {
         let code = &self.response()[b"HTTP/1.1 ".len()..][..3];
         code.iter().fold(0, |n, d| n * 10 + u16::from(d - b'0'))

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use bytes::Bytes;
 
 use crate::error::HandlerError;
+use crate::stats::LoopStats;
 
 /// Callback run once, on the owning loop, when the client goes before the answer is complete.
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
@@ -167,6 +168,8 @@ pub struct Home<'a> {
     pub courier: &'a Arc<dyn Courier>,
     /// The socket's slab key.
     pub key: usize,
+    /// The loop's counters.
+    pub(crate) stats: &'a LoopStats,
 }
 
 impl std::fmt::Debug for Home<'_> {

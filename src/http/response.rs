@@ -124,6 +124,8 @@ pub(crate) struct ResponseState {
     pub(crate) later: Option<Box<Held>>,
     /// Body bytes written so far (uWebSockets' write offset).
     pub(crate) offset: u64,
+    /// The status code written (0: none yet), counted when the header section ends.
+    pub(crate) status: u16,
 }
 
 impl ResponseState {
@@ -135,6 +137,7 @@ impl ResponseState {
             on_data: None,
             later: None,
             offset: 0,
+            status: 0,
         }
     }
 
@@ -146,6 +149,7 @@ impl ResponseState {
             on_data: None,
             later: None,
             offset: 0,
+            status: 0,
         }
     }
 
@@ -262,6 +266,7 @@ impl<'a> HttpResponse<'a> {
         self.out.extend_from_slice(status.as_bytes());
         self.out.extend_from_slice(b"\r\n");
         self.state.phase = Phase::Fields;
+        self.state.status = status_code(status.as_bytes());
     }
 
     /// Writes one header field (`200 OK` first if no status was written). A
@@ -413,6 +418,12 @@ impl<'a> HttpResponse<'a> {
         self.state.on_data = Some(Box::new(handler));
     }
 
+    /// The status code written so far (`Some(200)` once `end` implied `200 OK`), `None`
+    /// before the status line; for after hooks and access logs.
+    pub fn status(&self) -> Option<u16> {
+        (self.state.status != 0).then_some(self.state.status)
+    }
+
     /// Whether the response has been completed ([`end`](Self::end) or similar was called),
     /// or discarded for a refused field.
     pub fn has_responded(&self) -> bool {
@@ -431,6 +442,8 @@ impl<'a> HttpResponse<'a> {
             return false;
         }
         write(self.out);
+        self.state.status = 101;
+        self.home.stats.response(101);
         self.state.phase = Phase::Switched(switch);
         true
     }
@@ -498,6 +511,7 @@ impl<'a> HttpResponse<'a> {
 
     /// Ends the header section: `Date`, connection management, `Content-Length`, blank line.
     pub(super) fn finish_fields(&mut self, content_length: Option<u64>) {
+        self.home.stats.response(self.state.status);
         let exchange = &mut self.state.exchange;
         if exchange.has(Exchange::EXPECT_CONTINUE) && exchange.has(Exchange::BODY_PENDING) {
             // The client may still be waiting to send a body we never asked for.
@@ -516,6 +530,17 @@ impl<'a> HttpResponse<'a> {
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// The status code at the start of a status line (`"404 Not Found"` is 404); 0 when it
+/// does not start with three digits.
+fn status_code(status: &[u8]) -> u16 {
+    match status {
+        [a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', ..] => {
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        }
+        _ => 0,
     }
 }
 

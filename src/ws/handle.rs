@@ -14,6 +14,7 @@ use super::side::Side;
 use crate::error::Stage;
 use crate::net::link::{Link, backlog, uncork_when_full};
 use crate::router::ParamKey;
+use crate::stats::{LoopStats, bump};
 
 pub(crate) type Hook<U> = Box<dyn Fn(&mut WebSocket<'_, U>) + Send + Sync>;
 pub(crate) type MessageHook<U> = Box<dyn Fn(&mut WebSocket<'_, U>, &[u8], OpCode) + Send + Sync>;
@@ -193,6 +194,8 @@ pub(crate) struct Core<'a> {
     /// mailbox to make a handle.
     pub(crate) side: &'a mut Side,
     pub(crate) courier: &'a Arc<dyn WsCourier>,
+    /// The loop's counters.
+    pub(crate) stats: &'a LoopStats,
 }
 
 impl Core<'_> {
@@ -228,6 +231,7 @@ impl Core<'_> {
                     .is_some_and(|id| self.subs.topics.contains(&id));
             if to_me {
                 self.cork.extend_from_slice(&published.frame);
+                bump(&self.stats.messages_sent);
             }
         }
         self.subs.delivered = (generation, self.topics.batch.len() as u32);
@@ -245,11 +249,17 @@ impl Core<'_> {
         match backlog(&mut *self.link, self.cork, limit.saturating_add(1)) {
             Ok(waiting) if waiting <= limit => {}
             Ok(_) if self.settings.close_on_backpressure_limit => return Err(()),
-            Ok(_) => return Ok(SendStatus::Dropped),
+            Ok(_) => {
+                bump(&self.stats.messages_dropped);
+                return Ok(SendStatus::Dropped);
+            }
             Err(_) => return Err(()),
         }
         self.deliver_pending();
         self.conn.send(self.cork, message, opcode);
+        if matches!(opcode, OpCode::Text | OpCode::Binary) {
+            bump(&self.stats.messages_sent);
+        }
         *self.sent = true;
         if uncork_when_full(self.link, self.cork).is_err() {
             return Err(());

@@ -18,6 +18,7 @@ use super::settings::Settings;
 use super::side::Side;
 use crate::error::HandlerError;
 use crate::net::link::{Link, backlog};
+use crate::stats::{LoopStats, bump};
 
 /// What the loop lends a socket's WebSocket side for one call.
 pub(crate) struct Env<'a> {
@@ -35,6 +36,8 @@ pub(crate) struct Env<'a> {
     pub(crate) report: &'a dyn Fn(&HandlerError),
     /// The loop's side tables (tickets, route parameters) and mailbox.
     pub(crate) side: &'a mut Side,
+    /// The loop's counters.
+    pub(crate) stats: &'a LoopStats,
     pub(crate) courier: &'a Arc<dyn WsCourier>,
 }
 
@@ -142,6 +145,7 @@ impl WsState {
             key: env.key,
             remote: env.remote,
             side: &mut *env.side,
+            stats: env.stats,
             courier: env.courier,
         };
         let user = &mut *self.user;
@@ -215,7 +219,10 @@ impl WsState {
                 return pos;
             };
             let callback = match &event {
-                Event::Message(payload, opcode) => Callback::Message(payload, *opcode),
+                Event::Message(payload, opcode) => {
+                    bump(&env.stats.messages_received);
+                    Callback::Message(payload, *opcode)
+                }
                 Event::Ping(payload) => Callback::Ping(payload),
                 Event::Pong(payload) => {
                     self.clock.pinged = false;
@@ -267,6 +274,7 @@ impl WsState {
         // A panicking close callback may have left subscriptions behind.
         self.leave_topics(env);
         env.side.close(env.key);
+        bump(&env.stats.websockets_closed);
     }
 
     /// A call made through a handle: made as from a callback if `ticket` is this socket's

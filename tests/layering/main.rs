@@ -4,7 +4,7 @@
 //!
 //! | rank | top-level modules                                              |
 //! |------|----------------------------------------------------------------|
-//! | 0    | `config`, `error`, `runtime` (src/{config,error,runtime}.rs)   |
+//! | 0    | `config`, `error`, `runtime`, `stats` (src/*.rs)               |
 //! | 1    | `net` (src/net/), `router` (src/router/)                       |
 //! | 2    | `http` (src/http/)                                             |
 //! | 3    | `ws` (src/ws/), `fs` (src/fs/)                                 |
@@ -49,6 +49,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("config", 0),
     ("error", 0),
     ("runtime", 0),
+    ("stats", 0),
     ("net", 1),
     ("router", 1),
     ("http", 2),

@@ -9,6 +9,7 @@ use super::super::proto::{Conn, Lent};
 use super::super::service::Service;
 use super::Worker;
 use crate::net::link::Link;
+use crate::stats::bump;
 use crate::ws::pubsub::Published;
 
 /// Fan-out rounds per iteration: callbacks run by a round (`dropped`) may publish again.
@@ -83,6 +84,7 @@ impl<S: Service> Worker<S> {
         }
         let settings = *ws.settings();
         if buffered > settings.max_backpressure {
+            bump(&self.stats.messages_dropped);
             let (payload, opcode) = (message.payload(), message.opcode);
             lend!(self, key, |socket, conn, lent| socket
                 .proto
@@ -99,6 +101,7 @@ impl<S: Service> Worker<S> {
             self.dirty.push(key);
         }
         socket.wire.queue_frame(message.frame.clone());
+        bump(&self.stats.messages_sent);
         if let Some(armed) = ws_published(&mut ws.clock, &settings, armed, self.now) {
             socket.arm(armed);
         }
