@@ -1,11 +1,13 @@
 //! The main job: `GET /`, TechEmpower's `GET /plaintext`, `POST /echo`, a WebSocket echo on
 //! `/ws` (messages up to 1 MiB), and the server's counters on `GET /metrics` (Prometheus text
-//! format), on every core; `SIGTERM` or `SIGINT` shuts it down gracefully.
+//! format), on every core; `SIGTERM` or `SIGINT` shuts it down gracefully. With
+//! `PROXY_PROTOCOL=1` its listener reads a PROXY protocol header first (behind HAProxy, nginx
+//! `proxy_protocol`, a cloud load balancer).
 //!
 //! Run: `PORT=3000 cargo run --release --example hello_world`, then
 //! `curl localhost:3000/plaintext` or `wrk -c64 http://localhost:3000/plaintext`.
 
-use uweb::{App, WebSocketBehavior};
+use uweb::{App, Listen, WebSocketBehavior};
 
 fn main() -> std::io::Result<()> {
     let port = std::env::var("PORT")
@@ -17,6 +19,10 @@ fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let listener = match std::env::var("PROXY_PROTOCOL").as_deref() {
+        Ok("1") => Listen::plain(port).proxy_protocol(),
+        _ => Listen::plain(port),
+    };
     println!("listening on http://localhost:{port} with {threads} loop(s)");
     let app = App::new();
     let counters = app.counters();
@@ -50,5 +56,5 @@ fn main() -> std::io::Result<()> {
                 }
             });
         })
-        .listen(port)
+        .listen_all(&[listener])
 }

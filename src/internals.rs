@@ -34,6 +34,7 @@ pub use crate::app::Shared;
 pub use crate::http::conn::{Dispatch, HttpConn, Io, Next};
 pub use crate::http::letter::{Courier, Home, OnAborted, Op, Ticket};
 pub use crate::net::link::{Detached, Link};
+pub use crate::net::proxy::{ProxyHeader, read_header as read_proxy_header};
 
 // ---- WebSocket: frame codec and the sans-IO connection -------------------------------------
 

@@ -59,6 +59,7 @@ impl Dispatch for Shared {
         &self,
         head: &Head<'_, '_>,
         remote: SocketAddr,
+        proxied: Option<SocketAddr>,
         server_name: Option<&str>,
         res: &mut HttpResponse<'_>,
     ) {
@@ -74,6 +75,7 @@ impl Dispatch for Shared {
             |id, params| {
                 let route = &table.routes[id as usize];
                 let mut req = HttpRequest::new(head, params, &route.param_names, remote)
+                    .with_proxied(proxied)
                     .with_extensions(std::mem::take(&mut extensions));
                 let handled = self.run(route, res, &mut req);
                 extensions = req.take_extensions();

@@ -16,6 +16,7 @@ use crate::net::tls;
 pub struct Listen {
     at: At,
     tls: bool,
+    proxy: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +32,7 @@ impl Listen {
         Listen {
             at: At::Port(port),
             tls: false,
+            proxy: false,
         }
     }
 
@@ -40,6 +42,7 @@ impl Listen {
         Listen {
             at: At::Port(port),
             tls: true,
+            proxy: false,
         }
     }
 
@@ -48,6 +51,7 @@ impl Listen {
         Listen {
             at: At::Addr(addr),
             tls: false,
+            proxy: false,
         }
     }
 
@@ -56,7 +60,21 @@ impl Listen {
         Listen {
             at: At::Addr(addr),
             tls: true,
+            proxy: false,
         }
+    }
+
+    /// Connections to this listener start with a PROXY protocol header, version 1 or 2
+    /// (HAProxy's; sent by HAProxy, nginx `proxy_protocol`, AWS NLB, ...): the client's
+    /// address is then [`HttpRequest::proxied_remote_addr`](crate::HttpRequest::proxied_remote_addr)
+    /// (and [`WebSocket::proxied_remote_addr`](crate::WebSocket::proxied_remote_addr)), while
+    /// `remote_addr` stays the proxy. A connection whose first bytes are not a valid header
+    /// (none, truncated, garbage, over 4 KiB) is closed; the header must arrive within
+    /// [`Config::header_read_timeout`](crate::Config::header_read_timeout). Plain listeners
+    /// only: `bind_all` refuses it on a TLS one.
+    pub fn proxy_protocol(mut self) -> Listen {
+        self.proxy = true;
+        self
     }
 
     /// True for a TLS listener.
@@ -126,8 +144,9 @@ impl App {
     /// bound addresses are [`Server::local_addrs`], in the same order.
     ///
     /// # Errors
-    /// `InvalidInput` for an empty list or a TLS listener on an app without certificates
-    /// ([`App::tls`] / [`App::add_server_name`]); an address that cannot be bound; a loop that
+    /// `InvalidInput` for an empty list, a TLS listener on an app without certificates
+    /// ([`App::tls`] / [`App::add_server_name`]), or a TLS listener asking for the PROXY
+    /// protocol; an address that cannot be bound; a loop that
     /// cannot be created.
     pub fn bind_all(mut self, listens: &[Listen]) -> io::Result<Server> {
         if listens.is_empty() {
@@ -144,6 +163,10 @@ impl App {
             }
             (_, false) => None,
         };
+        if listens.iter().any(|l| l.tls && l.proxy) {
+            let msg = "the PROXY protocol is for plain listeners only";
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+        }
         let loops = self.config.threads;
         let mut per_loop: Vec<Vec<Listener>> = (0..loops).map(|_| Vec::new()).collect();
         for listen in listens {
@@ -156,6 +179,7 @@ impl App {
                 per_loop[i].push(Listener {
                     socket,
                     tls: tls.map(Arc::clone),
+                    proxy: listen.proxy,
                 });
             }
         }

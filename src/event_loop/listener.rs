@@ -55,4 +55,6 @@ pub(crate) struct Listener {
     /// `Some` for a TLS listener: the rustls configuration each accepted connection starts
     /// a session with.
     pub(crate) tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    /// Connections start with a PROXY protocol header.
+    pub(crate) proxy: bool,
 }

@@ -11,6 +11,7 @@ use super::timer::Armed;
 use crate::error::HandlerError;
 use crate::http::conn::{HttpConn, Io, Next, answer_late};
 use crate::http::letter::{Courier, Home, Op, Ticket};
+use crate::net::proxy::{ProxyHeader, read_header};
 use crate::net::wire::Wire;
 use crate::stats::{LoopStats, bump};
 use crate::ws::codec::OpCode;
@@ -52,8 +53,12 @@ pub(crate) struct Conn<'a> {
     pub(crate) remote: SocketAddr,
 }
 
-/// The protocol a connection speaks: HTTP/1.1 until a protocol switch, then WebSocket.
+/// The protocol a connection speaks: a PROXY protocol header first on listeners that ask for
+/// one, then HTTP/1.1 until a protocol switch, then WebSocket.
 pub(crate) enum Proto {
+    /// Waiting for the PROXY header; `true` once what arrived cannot be one (the
+    /// connection closes).
+    Proxy(bool),
     Http(HttpConn),
     Ws(WsState),
 }
@@ -62,6 +67,11 @@ impl Proto {
     /// A new connection's protocol.
     pub(crate) fn http() -> Proto {
         Proto::Http(HttpConn::new())
+    }
+
+    /// A new connection of a listener that reads a PROXY protocol header first.
+    pub(crate) fn proxy() -> Proto {
+        Proto::Proxy(false)
     }
 
     /// Whether more input should be read now: the protocol still reads, and no more than
@@ -75,6 +85,7 @@ impl Proto {
                 http.next() == Next::Serve && (stashed < READ_PAUSE_BYTES || !http.awaits_answer())
             }
             Proto::Ws(ws) => !ws.is_aborted() && ws.may_read(),
+            Proto::Proxy(failed) => !failed,
         };
         reads && wire.refused() < self.read_pause()
     }
@@ -82,7 +93,7 @@ impl Proto {
     /// Bytes waiting for the kernel at which reading pauses.
     pub(crate) fn read_pause(&self) -> usize {
         match self {
-            Proto::Http(_) => READ_PAUSE_BYTES,
+            Proto::Http(_) | Proto::Proxy(_) => READ_PAUSE_BYTES,
             Proto::Ws(ws) => ws_read_pause(ws),
         }
     }
@@ -112,6 +123,17 @@ impl Proto {
                 let pause_at = ws_read_pause(ws);
                 with_env(conn, lent, |env| ws.feed(input, env, pause_at))
             }
+            Proto::Proxy(failed) => match read_header(input) {
+                ProxyHeader::Incomplete => 0,
+                ProxyHeader::Invalid => {
+                    *failed = true;
+                    input.len()
+                }
+                ProxyHeader::Complete { len, source } => {
+                    *self = Proto::Http(HttpConn::with_proxied(source));
+                    len + self.feed(&mut input[len..], conn, lent)
+                }
+            },
         }
     }
 
@@ -136,6 +158,11 @@ impl Proto {
                 };
                 policy::http_after(view, facts, armed, now, config)
             }
+            // The header is bounded by the timer armed at accept (the header-read timeout).
+            Proto::Proxy(failed) => match *failed || facts.peer_closed {
+                true => After::Close,
+                false => After::Keep(armed),
+            },
             Proto::Ws(ws) => {
                 let view = WsView {
                     aborted: ws.is_aborted(),
@@ -175,6 +202,9 @@ impl Proto {
         if let Some(params) = accepted.params.take() {
             lent.side.set_params(conn.key, params);
         }
+        if let Some(proxied) = http.proxied() {
+            lent.side.set_proxied(conn.key, proxied);
+        }
         bump(&lent.stats.websockets_opened);
         let mut ws = WsState::new(accepted);
         let (clock, armed) = policy::ws_opened(ws.settings(), now);
@@ -196,6 +226,7 @@ impl Proto {
                     service,
                 );
             }
+            Proto::Proxy(_) => {}
         }
     }
 
@@ -217,7 +248,7 @@ impl Proto {
                     Err(ops) => ops,
                 }
             }
-            Proto::Ws(_) => ops,
+            Proto::Ws(_) | Proto::Proxy(_) => ops,
         };
         answer_late(ticket, ops, service);
     }
@@ -293,6 +324,7 @@ impl Proto {
         lent: &mut Lent<'_, S>,
     ) -> bool {
         match self {
+            Proto::Proxy(_) => true,
             Proto::Http(http) => http.going_away(),
             Proto::Ws(ws) => {
                 with_env(conn, lent, |env| {
@@ -309,6 +341,7 @@ impl Proto {
         match self {
             Proto::Ws(ws) => with_env(conn, lent, |env| ws.closed(env)),
             Proto::Http(http) => http.closed(lent.service),
+            Proto::Proxy(_) => {}
         }
     }
 
@@ -316,7 +349,7 @@ impl Proto {
     pub(crate) fn ws_mut(&mut self) -> Option<&mut WsState> {
         match self {
             Proto::Ws(ws) => Some(ws),
-            Proto::Http(_) => None,
+            Proto::Http(_) | Proto::Proxy(_) => None,
         }
     }
 }

@@ -52,7 +52,7 @@ use super::date::DateCache;
 use super::listener::Listener;
 use super::mailbox::{Letter, Mailbox};
 use super::policy::{After, Facts, Fired, deadline};
-use super::proto::{Conn, Lent};
+use super::proto::{Conn, Lent, Proto};
 use super::service::Service;
 use super::socket::Socket;
 use super::timer::{Armed, Timer};
@@ -288,11 +288,19 @@ impl<S: Service> Worker<S> {
                             }
                         },
                     };
+                    // A PROXY header is bounded like a request head.
+                    let (timer, timeout) = match listener.proxy {
+                        true => (Timer::HeadRead, config.header_read_timeout),
+                        false => (timer, timeout),
+                    };
                     let armed = Armed {
                         timer,
                         deadline: deadline(self.now, timeout),
                     };
-                    entry.insert(Socket::new(Wire::new(transport), remote, armed));
+                    let socket = entry.insert(Socket::new(Wire::new(transport), remote, armed));
+                    if listener.proxy {
+                        socket.proto = Proto::proxy();
+                    }
                     bump(&self.stats.connections_opened);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,

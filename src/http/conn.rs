@@ -34,6 +34,7 @@ pub trait Dispatch {
         &self,
         head: &Head<'_, '_>,
         remote: SocketAddr,
+        proxied: Option<SocketAddr>,
         server_name: Option<&str>,
         res: &mut HttpResponse<'_>,
     );
@@ -110,6 +111,9 @@ pub struct HttpConn {
     reading: Reading,
     response: ResponseState,
     body_read: u64,
+    /// The client's address from a PROXY protocol header, on listeners that read one (boxed:
+    /// the slab entry of every connection must not grow for it).
+    proxied: Option<Box<SocketAddr>>,
 }
 
 impl std::fmt::Debug for Io<'_> {
@@ -149,7 +153,21 @@ impl HttpConn {
             reading: Reading::Head,
             response: ResponseState::new(),
             body_read: 0,
+            proxied: None,
         }
+    }
+
+    /// A connection whose PROXY protocol header named the client `proxied`.
+    pub(crate) fn with_proxied(proxied: Option<SocketAddr>) -> Self {
+        HttpConn {
+            proxied: proxied.map(Box::new),
+            ..HttpConn::new()
+        }
+    }
+
+    /// The client's address from the PROXY protocol header, if the listener reads one.
+    pub(crate) fn proxied(&self) -> Option<SocketAddr> {
+        self.proxied.as_deref().copied()
     }
 
     /// What the connection wants next.
@@ -300,7 +318,8 @@ impl HttpConn {
         {
             let mut res =
                 HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
-            app.dispatch(&head, io.remote, io.server_name, &mut res);
+            let proxied = self.proxied.as_deref().copied();
+            app.dispatch(&head, io.remote, proxied, io.server_name, &mut res);
         }
         self.response.settle();
         if !has_body {

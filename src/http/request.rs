@@ -20,6 +20,7 @@ pub struct HttpRequest<'a> {
     params: &'a Params,
     param_names: &'a [Box<str>],
     remote_addr: SocketAddr,
+    proxied: Option<SocketAddr>,
     yielded: bool,
     extensions: Extensions,
 }
@@ -36,9 +37,16 @@ impl<'a> HttpRequest<'a> {
             params,
             param_names,
             remote_addr,
+            proxied: None,
             yielded: false,
             extensions: Extensions::new(),
         }
+    }
+
+    /// This view with the client address of a PROXY protocol header.
+    pub(crate) fn with_proxied(mut self, proxied: Option<SocketAddr>) -> Self {
+        self.proxied = proxied;
+        self
     }
 
     /// This view carrying `extensions` (from an earlier candidate route that yielded).
@@ -124,9 +132,17 @@ impl<'a> HttpRequest<'a> {
         self.yielded
     }
 
-    /// The peer's address.
+    /// The peer's address (the proxy's, behind one).
     pub fn remote_addr(&self) -> SocketAddr {
         self.remote_addr
+    }
+
+    /// The client's address as the PROXY protocol header (versions 1 and 2) of a listener
+    /// that reads one gave it ([`Listen::proxy_protocol`](crate::Listen::proxy_protocol);
+    /// socketify's `get_proxied_remote_address`); `None` on other listeners, and for the
+    /// proxy's own health checks (`UNKNOWN`, `LOCAL`).
+    pub fn proxied_remote_addr(&self) -> Option<SocketAddr> {
+        self.proxied
     }
 
     /// `1` for HTTP/1.1, `0` for HTTP/1.0.

@@ -376,6 +376,12 @@ impl<U> WebSocket<'_, U> {
         self.core.side.params(self.core.key)?.get(key)
     }
 
+    /// The client's address from the PROXY protocol header, on a listener that reads one
+    /// (see [`HttpRequest::proxied_remote_addr`](crate::HttpRequest::proxied_remote_addr)).
+    pub fn proxied_remote_addr(&self) -> Option<SocketAddr> {
+        self.core.side.proxied(self.core.key)
+    }
+
     /// The peer's address.
     pub fn remote_addr(&self) -> SocketAddr {
         self.core.remote

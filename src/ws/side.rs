@@ -4,6 +4,7 @@
 //! whose route had some. Looked up by slab key only when used; cleared when the socket goes.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use super::remote::Tickets;
 use crate::router::ParamKey;
@@ -36,6 +37,8 @@ impl RouteParams {
 pub(crate) struct Side {
     pub(crate) tickets: Tickets,
     params: HashMap<usize, Box<RouteParams>>,
+    /// Client addresses from PROXY protocol headers.
+    proxied: HashMap<usize, SocketAddr>,
 }
 
 impl Side {
@@ -49,11 +52,24 @@ impl Side {
         self.params.get(&key).map(|p| &**p)
     }
 
+    /// Socket `key` came through a PROXY protocol header naming the client `addr`.
+    pub(crate) fn set_proxied(&mut self, key: usize, addr: SocketAddr) {
+        self.proxied.insert(key, addr);
+    }
+
+    /// Socket `key`'s client address from its PROXY protocol header.
+    pub(crate) fn proxied(&self, key: usize) -> Option<SocketAddr> {
+        self.proxied.get(&key).copied()
+    }
+
     /// Socket `key` is gone: its handles learn it, its entries go.
     pub(crate) fn close(&mut self, key: usize) {
         self.tickets.close(key);
         if !self.params.is_empty() {
             self.params.remove(&key);
+        }
+        if !self.proxied.is_empty() {
+            self.proxied.remove(&key);
         }
     }
 }
