@@ -2,7 +2,8 @@
 //! `/ws` (messages up to 1 MiB), and the server's counters on `GET /metrics` (Prometheus text
 //! format), on every core; `SIGTERM` or `SIGINT` shuts it down gracefully. With
 //! `PROXY_PROTOCOL=1` its listener reads a PROXY protocol header first (behind HAProxy, nginx
-//! `proxy_protocol`, a cloud load balancer).
+//! `proxy_protocol`, a cloud load balancer); with `UNIX_SOCKET=/path` it also listens on that
+//! unix domain socket (`curl --unix-socket /path localhost/plaintext`).
 //!
 //! Run: `PORT=3000 cargo run --release --example hello_world`, then
 //! `curl localhost:3000/plaintext` or `wrk -c64 http://localhost:3000/plaintext`.
@@ -19,10 +20,13 @@ fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let listener = match std::env::var("PROXY_PROTOCOL").as_deref() {
+    let mut listeners = vec![match std::env::var("PROXY_PROTOCOL").as_deref() {
         Ok("1") => Listen::plain(port).proxy_protocol(),
         _ => Listen::plain(port),
-    };
+    }];
+    if let Ok(path) = std::env::var("UNIX_SOCKET") {
+        listeners.push(Listen::unix(path));
+    }
     println!("listening on http://localhost:{port} with {threads} loop(s)");
     let app = App::new();
     let counters = app.counters();
@@ -56,5 +60,5 @@ fn main() -> std::io::Result<()> {
                 }
             });
         })
-        .listen_all(&[listener])
+        .listen_all(&listeners)
 }

@@ -3,27 +3,31 @@
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::builder::App;
 use crate::event_loop::Server;
 use crate::event_loop::listener::{self, Listener};
+use crate::net::stream::ListenSocket;
 use crate::net::tls;
 
 /// One listening address and whether connections to it speak TLS, for
 /// [`App::bind_all`] and [`App::listen_all`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listen {
     at: At,
     tls: bool,
     proxy: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum At {
     /// Every interface: `[::]` dual-stack, or `0.0.0.0` where IPv6 is unavailable.
     Port(u16),
     Addr(SocketAddr),
+    /// A unix domain socket at this path.
+    Unix(PathBuf),
 }
 
 impl Listen {
@@ -77,17 +81,33 @@ impl Listen {
         self
     }
 
+    /// Plain HTTP on a unix domain socket at `path` (a local reverse proxy's cheapest way
+    /// in; `curl --unix-socket path http://localhost/`). Every loop accepts from it. A stale
+    /// socket file (nobody listening) is replaced; one in use is an `AddrInUse` error. Its
+    /// connections report `0.0.0.0:0` as their peer (unix sockets have no IP address), and
+    /// it appears as `0.0.0.0:0` in [`Server::local_addrs`]. Add
+    /// [`proxy_protocol`](Self::proxy_protocol) if the proxy sends the client's address.
+    pub fn unix(path: impl Into<PathBuf>) -> Listen {
+        Listen {
+            at: At::Unix(path.into()),
+            tls: false,
+            proxy: false,
+        }
+    }
+
     /// True for a TLS listener.
     pub fn is_tls(&self) -> bool {
         self.tls
     }
 
     /// One listener per loop on this address (`SO_REUSEPORT`).
-    fn open(&self, loops: usize, backlog: i32) -> io::Result<Vec<mio::net::TcpListener>> {
-        match self.at {
-            At::Addr(addr) => listener::open_all(addr, loops, backlog),
-            At::Port(port) => listener::open_any(port, loops, backlog),
-        }
+    fn open(&self, loops: usize, backlog: i32) -> io::Result<Vec<ListenSocket>> {
+        let tcp = match &self.at {
+            At::Addr(addr) => listener::open_all(*addr, loops, backlog)?,
+            At::Port(port) => listener::open_any(*port, loops, backlog)?,
+            At::Unix(path) => return listener::open_unix(path, loops),
+        };
+        Ok(tcp.into_iter().map(ListenSocket::Tcp).collect())
     }
 }
 

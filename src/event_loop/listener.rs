@@ -1,9 +1,13 @@
-//! Listening sockets: one per loop, sharing the port through `SO_REUSEPORT`.
+//! Listening sockets: one per loop, sharing the port through `SO_REUSEPORT`; a unix domain
+//! socket shared by every loop.
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
 
 use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::net::stream::ListenSocket;
 
 /// Opens a non-blocking listener on `addr` with `SO_REUSEADDR` and `SO_REUSEPORT` (so every
 /// loop can own one and the kernel spreads connections), dual-stack when `addr` is IPv6.
@@ -49,9 +53,39 @@ pub(crate) fn open_any(
     })
 }
 
+/// Opens a unix domain socket listener at `path`, one handle per loop (the same socket:
+/// every loop accepts from it). A socket file left by an earlier process that nobody
+/// listens on any more is replaced; one in use is an `AddrInUse` error, and a path that is
+/// not a socket is left alone (the bind fails).
+pub(crate) fn open_unix(path: &Path, count: usize) -> io::Result<Vec<ListenSocket>> {
+    use std::os::unix::fs::FileTypeExt;
+    if let Ok(meta) = std::fs::symlink_metadata(path)
+        && meta.file_type().is_socket()
+    {
+        match std::os::unix::net::UnixStream::connect(path) {
+            Ok(_) => {
+                let msg = format!("{} is in use by another server", path.display());
+                return Err(io::Error::new(io::ErrorKind::AddrInUse, msg));
+            }
+            Err(_) => std::fs::remove_file(path)?,
+        }
+    }
+    let listener = std::os::unix::net::UnixListener::bind(path)?;
+    listener.set_nonblocking(true)?;
+    let mut all = Vec::with_capacity(count);
+    for _ in 1..count {
+        let clone = listener.try_clone()?;
+        all.push(ListenSocket::Unix(mio::net::UnixListener::from_std(clone)));
+    }
+    all.push(ListenSocket::Unix(mio::net::UnixListener::from_std(
+        listener,
+    )));
+    Ok(all)
+}
+
 /// One loop's listening socket and how its connections are served.
 pub(crate) struct Listener {
-    pub(crate) socket: mio::net::TcpListener,
+    pub(crate) socket: ListenSocket,
     /// `Some` for a TLS listener: the rustls configuration each accepted connection starts
     /// a session with.
     pub(crate) tls: Option<std::sync::Arc<rustls::ServerConfig>>,

@@ -262,9 +262,6 @@ impl<S: Service> Worker<S> {
         loop {
             match listener.socket.accept() {
                 Ok((mut stream, remote)) => {
-                    if let Err(e) = stream.set_nodelay(true) {
-                        log::debug!("TCP_NODELAY failed: {e}");
-                    }
                     let entry = self.sockets.vacant_entry();
                     let token = Token(entry.key());
                     let interest = Interest::READABLE | Interest::WRITABLE;

@@ -5,6 +5,7 @@ pub(crate) mod link;
 pub(crate) mod name_pattern;
 pub(crate) mod proxy;
 pub(crate) mod sni;
+pub(crate) mod stream;
 pub(crate) mod tls;
 pub(crate) mod tls_config;
 pub(crate) mod tls_error;

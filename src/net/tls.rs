@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
-use mio::net::TcpStream;
+use super::stream::Stream;
 use rustls::{ServerConfig, ServerConnection};
 
 use super::sni::{Resolver, ServerNames};
@@ -32,7 +32,7 @@ pub(crate) fn server_config(names: &ServerNames) -> Arc<ServerConfig> {
 
 /// A TCP stream with a rustls server session on top.
 pub(crate) struct TlsStream {
-    pub(crate) tcp: TcpStream,
+    pub(crate) tcp: Stream,
     conn: ServerConnection,
     /// The last read found the kernel's receive buffer empty (a short read or `WouldBlock`):
     /// anything arriving later raises a new readiness edge.
@@ -45,7 +45,7 @@ pub(crate) struct TlsStream {
 
 impl TlsStream {
     /// Starts a server session on an accepted stream.
-    pub(crate) fn new(tcp: TcpStream, config: Arc<ServerConfig>) -> Result<Self, rustls::Error> {
+    pub(crate) fn new(tcp: Stream, config: Arc<ServerConfig>) -> Result<Self, rustls::Error> {
         let mut conn = ServerConnection::new(config)?;
         // The loop's backpressure buffer bounds what is queued; rustls must accept every
         // corked byte at once.

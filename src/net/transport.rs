@@ -3,22 +3,22 @@
 
 use std::io::{self, Read, Write};
 
-use mio::net::TcpStream;
+use super::stream::Stream;
 
 use super::tls::TlsStream;
 
 /// Plain TCP, or rustls over TCP (boxed: a TLS session is large and most idle sockets of a
 /// plain listener should not pay for it).
 pub(crate) enum Transport {
-    /// Plain TCP.
-    Tcp(TcpStream),
+    /// Plain TCP or a unix domain socket.
+    Tcp(Stream),
     /// TLS over TCP.
     Tls(Box<TlsStream>),
 }
 
 impl Transport {
     /// The TCP stream underneath (to register, shut down, or discard input while lingering).
-    pub(crate) fn tcp(&mut self) -> &mut TcpStream {
+    pub(crate) fn tcp(&mut self) -> &mut Stream {
         match self {
             Transport::Tcp(tcp) => tcp,
             Transport::Tls(tls) => &mut tls.tcp,
@@ -131,7 +131,7 @@ impl Transport {
 }
 
 /// Writes `backpressure` until it is empty or the kernel pushes back.
-pub(crate) fn drain(stream: &mut TcpStream, backpressure: &mut Vec<u8>) -> io::Result<()> {
+pub(crate) fn drain(stream: &mut Stream, backpressure: &mut Vec<u8>) -> io::Result<()> {
     let mut written = 0;
     let result = loop {
         if written == backpressure.len() {
