@@ -38,11 +38,12 @@ pub(crate) fn bump(counter: &AtomicU64) {
 }
 
 impl LoopStats {
-    /// Counts a response with status code `status` (by its class).
+    /// Counts a response whose status code starts with the digit `class` (`b'2'` for
+    /// 2xx).
     #[inline]
-    pub(crate) fn response(&self, status: u16) {
-        if let 100..=599 = status {
-            bump(&self.responses[usize::from(status / 100 - 1)]);
+    pub(crate) fn response(&self, class: u8) {
+        if let b'1'..=b'5' = class {
+            bump(&self.responses[usize::from(class - b'1')]);
         }
     }
 
@@ -51,7 +52,7 @@ impl LoopStats {
         if let Some(i) = BAD_REQUEST_STATUSES.iter().position(|&s| s == status) {
             bump(&self.bad_requests[i]);
         }
-        self.response(status);
+        self.response(b'0' + (status / 100) as u8);
     }
 }
 
@@ -235,8 +236,8 @@ mod tests {
         bump(&a.connections_opened);
         bump(&b.connections_opened);
         bump(&a.connections_closed);
-        a.response(200);
-        b.response(404);
+        a.response(b'2');
+        b.response(b'4');
         b.bad_request(431);
         let total = Counters::sum([&a, &b]);
         assert_eq!((total.connections_open, total.connections_total), (2, 3));

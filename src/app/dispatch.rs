@@ -172,6 +172,7 @@ impl Shared {
     /// nothing); it is reported once the middleware and handler returned, before anything
     /// else, so the error handler or the default `500` answers. The route took the request
     /// even if it yielded afterwards; a panic or `Err` after the refusal is reported too.
+    #[inline]
     fn run(&self, route: &Route, res: &mut HttpResponse<'_>, req: &mut HttpRequest<'_>) -> bool {
         let (handler, handler_stage) = match &route.kind {
             RouteKind::Http(handler) => (handler, Stage::Handler),

@@ -317,7 +317,7 @@ impl HttpConn {
         let len = head.len;
         {
             let mut res =
-                HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
+                HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, &io.home);
             let proxied = self.proxied.as_deref().copied();
             app.dispatch(&head, io.remote, proxied, io.server_name, &mut res);
         }
@@ -342,7 +342,7 @@ impl HttpConn {
             return;
         };
         let mut res =
-            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
+            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, &io.home);
         let outcome = catch_unwind(AssertUnwindSafe(|| on_data(&mut res, chunk, last)));
         // A refused field is reported first: its response was discarded, so the error
         // handler (or the default 500) can still answer.
@@ -370,7 +370,7 @@ impl HttpConn {
         self.response.on_data = None;
         if !self.response.is_ended() && !self.response.is_held() {
             let mut res =
-                HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
+                HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, &io.home);
             app.unanswered(&mut res);
             if !res.has_responded() {
                 res.close();
@@ -418,7 +418,7 @@ impl HttpConn {
         }
         let mut released = false;
         let mut res =
-            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
+            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, &io.home);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             for op in ops {
                 released |= apply(&mut res, op, app);
@@ -443,7 +443,7 @@ impl HttpConn {
             return;
         }
         let mut res =
-            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
+            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, &io.home);
         app.unanswered(&mut res);
         if !res.has_responded() {
             res.close();
@@ -466,7 +466,7 @@ impl HttpConn {
         };
         let offset = self.response.offset;
         let mut res =
-            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, io.home);
+            HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, &io.home);
         let outcome = catch_unwind(AssertUnwindSafe(|| on_writable(&mut res, offset)));
         after_callback(&mut res, outcome, app, Stage::Deferred);
         self.response.settle();

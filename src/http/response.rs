@@ -124,8 +124,9 @@ pub(crate) struct ResponseState {
     pub(crate) later: Option<Box<Held>>,
     /// Body bytes written so far (uWebSockets' write offset).
     pub(crate) offset: u64,
-    /// The status code written (0: none yet), counted when the header section ends.
-    pub(crate) status: u16,
+    /// The status line's three digits as written (zeros: none yet); copied, not parsed,
+    /// on the hot path. Counted when the header section ends.
+    pub(crate) status: [u8; 3],
 }
 
 impl ResponseState {
@@ -137,7 +138,7 @@ impl ResponseState {
             on_data: None,
             later: None,
             offset: 0,
-            status: 0,
+            status: [0; 3],
         }
     }
 
@@ -149,7 +150,7 @@ impl ResponseState {
             on_data: None,
             later: None,
             offset: 0,
-            status: 0,
+            status: [0; 3],
         }
     }
 
@@ -208,7 +209,7 @@ pub struct HttpResponse<'a> {
     pub(super) link: &'a mut dyn Link,
     date: &'a [u8],
     /// The loop and socket, for answering later.
-    pub(super) home: Home<'a>,
+    pub(super) home: &'a Home<'a>,
     /// Where in `out` the status line was written, if this view wrote it: what a refused
     /// field truncates `out` back to. See [`refuse`](Self::refuse).
     start: Option<usize>,
@@ -224,7 +225,7 @@ impl<'a> HttpResponse<'a> {
         out: &'a mut Vec<u8>,
         link: &'a mut dyn Link,
         date: &'a [u8],
-        home: Home<'a>,
+        home: &'a Home<'a>,
     ) -> Self {
         HttpResponse {
             state,
@@ -266,7 +267,9 @@ impl<'a> HttpResponse<'a> {
         self.out.extend_from_slice(status.as_bytes());
         self.out.extend_from_slice(b"\r\n");
         self.state.phase = Phase::Fields;
-        self.state.status = status_code(status.as_bytes());
+        if let [a, b, c, ..] = *status.as_bytes() {
+            self.state.status = [a, b, c];
+        }
     }
 
     /// Writes one header field (`200 OK` first if no status was written). A
@@ -421,7 +424,10 @@ impl<'a> HttpResponse<'a> {
     /// The status code written so far (`Some(200)` once `end` implied `200 OK`), `None`
     /// before the status line; for after hooks and access logs.
     pub fn status(&self) -> Option<u16> {
-        (self.state.status != 0).then_some(self.state.status)
+        match status_code(&self.state.status) {
+            0 => None,
+            code => Some(code),
+        }
     }
 
     /// Whether the response has been completed ([`end`](Self::end) or similar was called),
@@ -442,8 +448,8 @@ impl<'a> HttpResponse<'a> {
             return false;
         }
         write(self.out);
-        self.state.status = 101;
-        self.home.stats.response(101);
+        self.state.status = *b"101";
+        self.home.stats.response(b'1');
         self.state.phase = Phase::Switched(switch);
         true
     }
@@ -511,7 +517,7 @@ impl<'a> HttpResponse<'a> {
 
     /// Ends the header section: `Date`, connection management, `Content-Length`, blank line.
     pub(super) fn finish_fields(&mut self, content_length: Option<u64>) {
-        self.home.stats.response(self.state.status);
+        self.home.stats.response(self.state.status[0]);
         let exchange = &mut self.state.exchange;
         if exchange.has(Exchange::EXPECT_CONTINUE) && exchange.has(Exchange::BODY_PENDING) {
             // The client may still be waiting to send a body we never asked for.
