@@ -82,3 +82,24 @@ fn counters_follow_the_traffic() {
     assert!(text.contains("uweb_websockets_open 0\n"), "{text}");
     server.shutdown();
 }
+
+#[test]
+fn after_hooks_read_the_status_written() {
+    let log = support::Log::default();
+    let seen = log.clone();
+    let server = serve(
+        App::new()
+            .after(move |res, req| {
+                let status = res.status().map_or("none".to_owned(), |s| s.to_string());
+                seen.push(format!("{} {status}", req.url()));
+            })
+            .get("/ok", |res, _req| res.end("ok"))
+            .get("/teapot", |res, _req| res.write_status("418 I'm a teapot").end("")),
+        1,
+    );
+    let mut client = Client::connect(server.local_addr());
+    assert_eq!(client.request(get("/ok")).status, 200);
+    assert_eq!(client.request(get("/teapot")).status, 418);
+    assert_eq!(log.take(), ["/ok 200", "/teapot 418"]);
+    server.shutdown();
+}
