@@ -162,7 +162,7 @@ impl Letters {
         for (ticket, ops) in letters {
             let mut io = detached_io(self, out, shared, false);
             if let Err(ops) = conn.answer(&ticket, ops, &mut io, shared) {
-                crate::http::conn::answer_late(&ticket, ops, shared);
+                crate::http::answer::answer_late(&ticket, ops, shared);
             }
         }
         count

@@ -94,7 +94,9 @@ fn after_hooks_read_the_status_written() {
                 seen.push(format!("{} {status}", req.url()));
             })
             .get("/ok", |res, _req| res.end("ok"))
-            .get("/teapot", |res, _req| res.write_status("418 I'm a teapot").end("")),
+            .get("/teapot", |res, _req| {
+                res.write_status("418 I'm a teapot").end("")
+            }),
         1,
     );
     let mut client = Client::connect(server.local_addr());

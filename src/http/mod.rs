@@ -1,6 +1,7 @@
 //! HTTP/1.1 (RFC 9112): head parsing, body decoding, the request view, the response writer and
 //! the sans-IO connection that ties them together.
 
+pub(crate) mod answer;
 pub(crate) mod chunked;
 pub(crate) mod collect;
 pub(crate) mod conn;

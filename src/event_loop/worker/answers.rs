@@ -8,7 +8,7 @@ use super::super::mailbox::{Letter, run_deferred};
 use super::super::proto::{Conn, Lent};
 use super::super::service::Service;
 use super::{CORK_FLUSH_BYTES, Worker};
-use crate::http::conn::answer_late;
+use crate::http::answer::answer_late;
 use crate::net::link::Link;
 
 /// Rounds per iteration: a round may queue more letters (a closure answering, the next
