@@ -37,6 +37,7 @@ macro_rules! lend {
     }};
 }
 
+mod accept;
 mod answers;
 mod fanout;
 
@@ -52,16 +53,13 @@ use super::date::DateCache;
 use super::listener::Listener;
 use super::mailbox::{Letter, Mailbox};
 use super::policy::{After, Facts, Fired, deadline};
-use super::proto::{Conn, Lent, Proto};
+use super::proto::{Conn, Lent};
 use super::service::Service;
 use super::socket::Socket;
 use super::timer::{Armed, Timer};
 use crate::http::later::LoopHandle;
 use crate::http::letter::Courier;
 use crate::net::link::Link;
-use crate::net::tls::TlsStream;
-use crate::net::transport::Transport;
-use crate::net::wire::Wire;
 use crate::stats::{LoopStats, bump};
 use crate::ws::pubsub::{Hub, LoopTopics, Published};
 use crate::ws::remote::WsCourier;
@@ -250,63 +248,6 @@ impl<S: Service> Worker<S> {
             self.fan_out();
             if self.draining_until.is_some() && self.sockets.is_empty() {
                 return;
-            }
-        }
-    }
-
-    /// Accepts on listener `index` until `WouldBlock`.
-    fn accept(&mut self, index: usize) {
-        let Some(listener) = self.listeners.get(index) else {
-            return;
-        };
-        loop {
-            match listener.socket.accept() {
-                Ok((mut stream, remote)) => {
-                    let entry = self.sockets.vacant_entry();
-                    let token = Token(entry.key());
-                    let interest = Interest::READABLE | Interest::WRITABLE;
-                    if let Err(e) = self.poll.registry().register(&mut stream, token, interest) {
-                        log::warn!("register failed: {e}");
-                        continue;
-                    }
-                    let config = self.service.config();
-                    let (transport, timer, timeout) = match &listener.tls {
-                        None => (Transport::Tcp(stream), Timer::Idle, config.idle_timeout),
-                        Some(tls) => match TlsStream::new(stream, Arc::clone(tls)) {
-                            // The handshake is bounded like a request head.
-                            Ok(tls) => (
-                                Transport::Tls(Box::new(tls)),
-                                Timer::HeadRead,
-                                config.header_read_timeout,
-                            ),
-                            Err(e) => {
-                                log::warn!("TLS session failed to start: {e}");
-                                continue;
-                            }
-                        },
-                    };
-                    // A PROXY header is bounded like a request head.
-                    let (timer, timeout) = match listener.proxy {
-                        true => (Timer::HeadRead, config.header_read_timeout),
-                        false => (timer, timeout),
-                    };
-                    let armed = Armed {
-                        timer,
-                        deadline: deadline(self.now, timeout),
-                    };
-                    let socket = entry.insert(Socket::new(Wire::new(transport), remote, armed));
-                    if listener.proxy {
-                        socket.proto = Proto::proxy();
-                    }
-                    bump(&self.stats.connections_opened);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // EMFILE and friends: try again on the next readiness edge.
-                    log::warn!("accept failed: {e}");
-                    return;
-                }
             }
         }
     }
