@@ -143,7 +143,9 @@ pub use http::request::HttpRequest;
 pub use http::respond::{IntoResponse, Json, Response};
 pub use http::response::HttpResponse;
 pub use message::named::IntoReply;
-pub use message::{Headers, NamedRoutes, Reply};
+pub use message::{
+    ChannelOptions, ChannelPusher, Channels, Headers, NamedRoutes, Reply, Subscribed,
+};
 pub use net::sni::ServerNames;
 pub use net::tls_config::TlsConfig;
 pub use net::tls_error::TlsError;

@@ -163,6 +163,17 @@ impl App {
         self.ws(pattern, routes.into_behavior())
     }
 
+    /// Serves SocketAPI's channels and actions on the WebSocket route `pattern` (the seed
+    /// serves them on `/`): see [`Channels`](crate::Channels). Channel pushes go through this
+    /// app's pub/sub ([`publisher`](Self::publisher)), reaching subscribers on every core.
+    ///
+    /// # Panics
+    /// If `pattern` is invalid (see [`method`](Self::method)).
+    pub fn channels(self, pattern: &str, channels: crate::message::Channels) -> Self {
+        let behavior = channels.into_behavior(self.publisher());
+        self.ws(pattern, behavior)
+    }
+
     /// Accepts a WebSocket handshake that no route matches and closes the socket at once with
     /// `close_code`, as websockets-routes does by default with 4040 (an invented "404"),
     /// instead of answering the handshake `404 Not Found` (uweb's default, and
