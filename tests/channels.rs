@@ -58,7 +58,10 @@ fn app() -> (Server, ChannelPusher) {
     let channels = notifications.include(chat);
     let app = App::new();
     let pusher = channels.pusher(app.publisher());
-    (serve(app.channels("/", channels), 2), pusher)
+    let app = app
+        .post("/_broadcast", pusher.clone().broadcast_handler())
+        .channels("/", channels);
+    (serve(app, 2), pusher)
 }
 
 fn ask(ws: &mut Client<TcpStream>, message: Value) -> Value {
@@ -147,7 +150,7 @@ fn the_seeds_replies_and_errors() {
     );
     assert_eq!(
         missing,
-        err("Invalid parameters for channel 'chat_room': missing field `room_id`")
+        err("Invalid parameters for action 'chat_room': missing field `room_id`")
     );
     server.shutdown();
 }
@@ -207,5 +210,35 @@ fn pushes_reach_subscribers_of_their_key_on_every_loop() {
         done
     );
     assert!(pusher.push("nowhere", json!({})).is_err());
+    server.shutdown();
+}
+
+#[test]
+fn the_local_broadcast_endpoint_pushes() {
+    let (server, _) = app();
+    let (mut ws, _) = connect(server.local_addr(), "/");
+    let subscribed = ask(
+        &mut ws,
+        json!({"type": "subscribe", "channel": "chat_room", "data": {"room_id": "ops"}}),
+    );
+    assert_eq!(subscribed["type"], "subscribed");
+    let post = |body: &str| {
+        format!(
+            "POST /_broadcast HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let ok = support::fetch(
+        server.local_addr(),
+        post(r#"{"channel":"chat_room","data":{"room_id":"ops","text":"deploy"}}"#),
+    );
+    assert_eq!((ok.status, ok.body_str()), (200, r#"{"status":"success"}"#));
+    assert_eq!(
+        next(&mut ws),
+        json!({"type": "data", "channel": "chat_room", "data": {"room": "ops", "text": "deploy"}})
+    );
+    let unknown = support::fetch(server.local_addr(), post(r#"{"channel":"nope","data":{}}"#));
+    assert_eq!(unknown.status, 400);
+    assert!(unknown.body_str().contains("Channel 'nope' not found."));
     server.shutdown();
 }

@@ -99,8 +99,14 @@ impl std::fmt::Debug for Channels {
     }
 }
 
-/// Decodes `params` into `P`, naming the field that did not fit.
-fn decode<P: DeserializeOwned>(kind: &str, name: &str, params: Value) -> Result<P, String> {
+/// The seed's text for parameters that do not validate (it says "action" for channels too:
+/// it names the Python function).
+fn invalid(name: &str) -> String {
+    format!("Invalid parameters for action '{name}'")
+}
+
+/// Decodes `params` into `P`, naming the field that did not fit after the seed's text.
+fn decode<P: DeserializeOwned>(name: &str, params: Value) -> Result<P, String> {
     serde_path_to_error::deserialize(params).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." {
@@ -108,10 +114,7 @@ fn decode<P: DeserializeOwned>(kind: &str, name: &str, params: Value) -> Result<
         } else {
             format!("{path}: ")
         };
-        format!(
-            "Invalid parameters for {kind} '{name}': {field}{}",
-            e.inner()
-        )
+        format!("{}: {field}{}", invalid(name), e.inner())
     })
 }
 
@@ -141,7 +144,7 @@ impl Channels {
     {
         let owned = name.to_owned();
         let compute = move |params: Value| -> Result<Value, String> {
-            let params: P = decode("channel", &owned, params)?;
+            let params: P = decode(&owned, params)?;
             serde_json::to_value(compute(params)).map_err(|e| e.to_string())
         };
         let def = ChannelDef {
@@ -165,7 +168,7 @@ impl Channels {
     {
         let owned = name.to_owned();
         let action = move |params: Value, pusher: &ChannelPusher| -> Result<Value, String> {
-            let params: P = decode("action", &owned, params)?;
+            let params: P = decode(&owned, params)?;
             let result = f(params, pusher).map_err(|e| e.to_string())?;
             serde_json::to_value(result).map_err(|e| e.to_string())
         };
@@ -228,9 +231,10 @@ impl ChannelPusher {
             .ok_or_else(|| format!("Channel '{channel}' not found."))?;
         let params = serde_json::to_value(params).map_err(|e| e.to_string())?;
         let key = match &def.options.keyed_by {
-            Some(param) => Some(key_of(&params, param).ok_or_else(|| {
-                format!("Invalid parameters for channel '{channel}': missing key `{param}`")
-            })?),
+            Some(param) => Some(
+                key_of(&params, param)
+                    .ok_or_else(|| format!("{}: missing key `{param}`", invalid(channel)))?,
+            ),
             None => None,
         };
         let data = (def.compute)(params)?;
@@ -239,6 +243,53 @@ impl ChannelPusher {
             .publisher
             .publish(&topic(channel, key.as_deref()), frame, OpCode::Text))
     }
+}
+
+impl ChannelPusher {
+    /// The seed's `POST /_broadcast` endpoint, for other processes on this machine: a JSON
+    /// body `{"channel", "data"}` pushes `data` as the channel's parameters and is answered
+    /// `{"status": "success"}`; requests from anywhere but loopback get `403` with the seed's
+    /// `{"error": "Broadcast endpoint can only be accessed locally."}`; an unknown channel or
+    /// bad parameters `400` with `{"error": ...}`. Route it with `.post("/_broadcast", ..)`.
+    pub fn broadcast_handler(
+        self,
+    ) -> impl Fn(
+        &mut crate::http::response::HttpResponse<'_>,
+        &mut crate::http::request::HttpRequest<'_>,
+    ) + Send
+    + Sync
+    + 'static {
+        move |res, req| {
+            if !req.remote_addr().ip().to_canonical().is_loopback() {
+                let body = serde_json::json!({"error": "Broadcast endpoint can only be accessed locally."});
+                return answer_json(res, "403 Forbidden", &body);
+            }
+            let pusher = self.clone();
+            res.on_json(move |res, body: Value| {
+                let channel = body
+                    .get("channel")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let data = body
+                    .get("data")
+                    .cloned()
+                    .unwrap_or_else(|| Value::Object(Map::new()));
+                match pusher.push(channel, data) {
+                    Ok(_) => answer_json(res, "200 OK", &serde_json::json!({"status": "success"})),
+                    Err(error) => {
+                        answer_json(res, "400 Bad Request", &serde_json::json!({"error": error}))
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Ends `res` with `status` and a JSON body.
+fn answer_json(res: &mut crate::http::response::HttpResponse<'_>, status: &str, body: &Value) {
+    res.write_status(status)
+        .write_header("Content-Type", "application/json")
+        .end(body.to_string());
 }
 
 /// Per-socket state: the topics this socket subscribed, by channel (a keyed channel may be
@@ -277,18 +328,19 @@ fn is_empty(data: &Value) -> bool {
     }
 }
 
-/// The seed's message: `type`, `channel`, then `status` and `data` when present.
+/// The seed's message: `type`, `channel`, then `status` and `data` when present, in that
+/// order (a `Map` would sort the keys).
 fn reply(kind: &str, channel: &str, status: Option<&str>, data: Option<&Value>) -> String {
-    let mut out = Map::new();
-    out.insert("type".into(), kind.into());
-    out.insert("channel".into(), channel.into());
+    let text = |s: &str| Value::from(s).to_string();
+    let mut out = format!(r#"{{"type":{},"channel":{}"#, text(kind), text(channel));
     if let Some(status) = status {
-        out.insert("status".into(), status.into());
+        out.push_str(&format!(r#","status":{}"#, text(status)));
     }
     if let Some(data) = data.filter(|d| !is_empty(d)) {
-        out.insert("data".into(), data.clone());
+        out.push_str(&format!(r#","data":{data}"#));
     }
-    serde_json::to_string(&out).unwrap_or_default()
+    out.push('}');
+    out
 }
 
 fn error(ws: &mut WebSocket<'_, Subscribed>, message: &str) {
@@ -359,8 +411,7 @@ fn subscribe(
     };
     for param in &def.options.required_on_subscribe {
         if data.get(param).is_none_or(Value::is_null) {
-            let message =
-                format!("Invalid parameters for channel '{channel}': missing field `{param}`");
+            let message = format!("{}: missing field `{param}`", invalid(channel));
             return error(ws, &message);
         }
     }

@@ -1,7 +1,10 @@
-"""Plays a conversation (one JSON message per line) on a WebSocket and prints each reply on
-one line: `converse.py ws://host:port/path conversation.jsonl`."""
+"""Plays a conversation (one JSON message per line) on a WebSocket and prints the replies, one
+per line: `converse.py ws://host:port/path conversation.jsonl`. A message may carry
+`"_expect": N` (not sent) when it gets N replies; a group's replies are printed sorted, since
+their order across cores is not the protocol's."""
 
 import asyncio
+import json
 import sys
 
 import websockets
@@ -9,11 +12,15 @@ import websockets
 
 async def main(url, path):
     with open(path) as f:
-        messages = [line.strip() for line in f if line.strip()]
+        messages = [json.loads(line) for line in f if line.strip()]
     async with websockets.connect(url) as ws:
         for message in messages:
-            await ws.send(message)
-            print(await asyncio.wait_for(ws.recv(), 20), flush=True)
+            expect = message.pop("_expect", 1)
+            await ws.send(json.dumps(message))
+            replies = [await asyncio.wait_for(ws.recv(), 20) for _ in range(expect)]
+            canonical = [json.dumps(json.loads(r), sort_keys=True) for r in replies]
+            for reply in sorted(canonical):
+                print(reply, flush=True)
 
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))

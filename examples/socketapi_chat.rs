@@ -1,0 +1,99 @@
+//! SocketAPI's chat example in Rust, its protocol on WebSocket `/`:
+//! - channel `chat_room`, with `room_id` required on subscribe and keyed by it (a message
+//!   reaches only its room's subscribers; the seed sends it to every subscriber);
+//! - action `send_message` taking `{"message": {"user", "text", "room"}}`: pushes the message
+//!   to `chat_room` for that room and answers `{"sent": true}`;
+//! - action `get_history` taking `room_id` and an optional `limit` (default 50): answers
+//!   `{"room", "messages"}` (the last messages sent to the room, up to `limit`);
+//! - `POST /_broadcast` `{"channel", "data"}` from this machine pushes to a channel.
+//!
+//! Run: `PORT=3000 cargo run --example socketapi_chat`, then with a WebSocket client on
+//! `ws://localhost:3000/` send `{"type":"subscribe","channel":"chat_room","data":{"room_id":"lobby"}}`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uweb::{App, ChannelOptions, ChannelPusher, Channels};
+
+#[derive(Clone, Deserialize, Serialize)]
+struct Message {
+    user: String,
+    text: String,
+    room: String,
+}
+
+#[derive(Deserialize)]
+struct ChatRoom {
+    room_id: String,
+    message: Option<Message>,
+}
+
+#[derive(Deserialize)]
+struct Send {
+    message: Message,
+}
+
+fn default_limit() -> usize {
+    50
+}
+
+#[derive(Deserialize)]
+struct History {
+    room_id: String,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn main() -> std::io::Result<()> {
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let threads = std::env::var("THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // The seed keeps no history ("fetch from database"); here, the messages sent, per room.
+    let history: Arc<Mutex<HashMap<String, Vec<Message>>>> = Arc::default();
+    let saved = Arc::clone(&history);
+    let channels = Channels::new()
+        .channel_with(
+            "chat_room",
+            ChannelOptions::new().keyed_by("room_id"),
+            |room: ChatRoom| match room.message {
+                Some(message) => json!(message),
+                None => json!({"room": room.room_id, "text": "Welcome to the chat room!"}),
+            },
+        )
+        .action(
+            "send_message",
+            move |send: Send, channels: &ChannelPusher| {
+                let room = send.message.room.clone();
+                saved
+                    .lock()
+                    .unwrap()
+                    .entry(room.clone())
+                    .or_default()
+                    .push(send.message.clone());
+                channels.push(
+                    "chat_room",
+                    json!({"room_id": room, "message": send.message}),
+                )?;
+                Ok::<_, String>(json!({"sent": true}))
+            },
+        )
+        .action("get_history", move |query: History, _: &ChannelPusher| {
+            let rooms = history.lock().unwrap();
+            let messages = rooms.get(&query.room_id).map_or(&[][..], Vec::as_slice);
+            let last = &messages[messages.len().saturating_sub(query.limit)..];
+            Ok::<_, String>(json!({"room": query.room_id, "messages": last}))
+        });
+    let app = App::new().threads(threads);
+    let pusher = channels.pusher(app.publisher());
+    println!("listening on ws://localhost:{port}/ with {threads} loop(s)");
+    app.channels("/", channels)
+        .post("/_broadcast", pusher.broadcast_handler())
+        .listen(port)
+}
