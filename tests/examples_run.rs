@@ -174,77 +174,147 @@ fn devtools_json(port: u16, path: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&body).ok()
 }
 
-#[test]
-fn sse_page_shows_events_in_headless_chromium() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI installs chromium (.ci/run): it must be there"
+/// A page open in headless Chromium, driven through the DevTools protocol; `None` (after
+/// saying so) when Chromium is not installed outside CI.
+struct Browser {
+    _chromium: Running,
+    cdp: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>,
+    profile: PathBuf,
+    id: u64,
+}
+
+impl Browser {
+    fn open(url: &str) -> Option<Browser> {
+        let Some(browser) = chromium() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI installs chromium (.ci/run): it must be there"
+            );
+            eprintln!("chromium not installed: browser check skipped");
+            return None;
+        };
+        let devtools = free_port();
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let profile =
+            std::env::temp_dir().join(format!("uweb-chromium-{}-{n}", std::process::id()));
+        let chromium = Running(
+            Command::new(browser)
+                .args([
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    &format!("--user-data-dir={}", profile.display()),
+                    &format!("--remote-debugging-port={devtools}"),
+                    url,
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromium"),
         );
-        eprintln!("chromium not installed: browser check skipped");
-        return;
-    };
-    let (_server, addr) = start("sse", &[]);
-    let devtools = free_port();
-    let profile = std::env::temp_dir().join(format!("uweb-chromium-{}", std::process::id()));
-    let _chromium = Running(
-        Command::new(browser)
-            .args([
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                &format!("--user-data-dir={}", profile.display()),
-                &format!("--remote-debugging-port={devtools}"),
-                &format!("http://{addr}/"),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromium"),
-    );
-    let mut page_ws = None;
-    wait_until("the page in DevTools", || {
-        page_ws = devtools_json(devtools, "/json/list").and_then(|targets| {
-            targets.as_array()?.iter().find_map(|t| {
-                let page = t["type"] == "page" && t["url"].as_str()?.contains(&addr.to_string());
-                page.then(|| t["webSocketDebuggerUrl"].as_str().map(str::to_owned))?
-            })
+        let base = url.split('#').next().unwrap().to_owned();
+        let mut page_ws = None;
+        wait_until("the page in DevTools", || {
+            page_ws = devtools_json(devtools, "/json/list").and_then(|targets| {
+                targets.as_array()?.iter().find_map(|t| {
+                    let page = t["type"] == "page" && t["url"].as_str()?.starts_with(&base);
+                    page.then(|| t["webSocketDebuggerUrl"].as_str().map(str::to_owned))?
+                })
+            });
+            page_ws.is_some()
         });
-        page_ws.is_some()
-    });
-    let url = page_ws.unwrap();
-    let (mut cdp, _) = tungstenite::connect(url.as_str()).expect("DevTools WebSocket");
-    let mut id = 0;
-    let mut evaluate = |expression: &str| -> serde_json::Value {
-        id += 1;
-        let call = serde_json::json!({"id": id, "method": "Runtime.evaluate",
+        let (cdp, _) = tungstenite::connect(page_ws.unwrap().as_str()).expect("DevTools WebSocket");
+        Some(Browser {
+            _chromium: chromium,
+            cdp,
+            profile,
+            id: 0,
+        })
+    }
+
+    /// Evaluates `expression` in the page; its value.
+    fn evaluate(&mut self, expression: &str) -> serde_json::Value {
+        self.id += 1;
+        let call = serde_json::json!({"id": self.id, "method": "Runtime.evaluate",
             "params": {"expression": expression, "returnByValue": true}});
-        cdp.send(tungstenite::Message::text(call.to_string()))
+        self.cdp
+            .send(tungstenite::Message::text(call.to_string()))
             .unwrap();
         loop {
             let reply: serde_json::Value =
-                serde_json::from_str(cdp.read().unwrap().to_text().unwrap()).unwrap();
-            if reply["id"] == id {
+                serde_json::from_str(self.cdp.read().unwrap().to_text().unwrap()).unwrap();
+            if reply["id"] == self.id {
                 return reply["result"]["result"]["value"].clone();
             }
         }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+#[test]
+fn sse_page_shows_events_in_headless_chromium() {
+    let (_server, addr) = start("sse", &[]);
+    let Some(mut page) = Browser::open(&format!("http://{addr}/")) else {
+        return;
     };
     wait_until("two events on the page", || {
-        evaluate("document.querySelectorAll('#events li').length").as_u64() >= Some(2)
+        page.evaluate("document.querySelectorAll('#events li').length")
+            .as_u64()
+            >= Some(2)
     });
     assert_eq!(
-        evaluate("document.getElementById('state').textContent"),
+        page.evaluate("document.getElementById('state').textContent"),
         "open"
     );
-    let first = evaluate("document.querySelector('#events li').textContent");
+    let first = page.evaluate("document.querySelector('#events li').textContent");
     assert!(
         first
             .as_str()
             .is_some_and(|t| t.starts_with('#') && t.contains(": tick ")),
         "{first}"
     );
-    let _ = std::fs::remove_dir_all(profile);
+}
+
+#[test]
+fn socketapi_chat_page_chats_in_headless_chromium() {
+    let (_server, addr) = start("socketapi_chat", &[]);
+    // A raw client in the same room sees what the page sends.
+    let stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let (mut ws, _) = tungstenite::client(format!("ws://{addr}/"), stream).expect("handshake");
+    let subscribe = r#"{"type":"subscribe","channel":"chat_room","data":{"room_id":"lobby"}}"#;
+    ws.send(tungstenite::Message::text(subscribe)).unwrap();
+    assert_eq!(
+        ws.read().unwrap().to_text().unwrap(),
+        r#"{"type":"subscribed","channel":"chat_room"}"#
+    );
+    let Some(mut page) = Browser::open(&format!("http://{addr}/chat#lobby")) else {
+        return;
+    };
+    wait_until("the page to join", || {
+        page.evaluate("document.getElementById('state').textContent") == "joined"
+    });
+    page.evaluate(
+        "document.getElementById('text').value = 'hello from chromium'; \
+         document.getElementById('form').requestSubmit(); true",
+    );
+    wait_until("the page to show its message", || {
+        page.evaluate("document.getElementById('log').textContent")
+            .as_str()
+            .is_some_and(|t| t.contains(": hello from chromium"))
+    });
+    let push: serde_json::Value =
+        serde_json::from_str(ws.read().unwrap().to_text().unwrap()).unwrap();
+    assert_eq!(push["type"], "data");
+    assert_eq!(push["data"]["text"], "hello from chromium");
+    assert_eq!(push["data"]["room"], "lobby");
 }
 
 #[cfg(feature = "tokio")]
