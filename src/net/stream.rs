@@ -8,6 +8,44 @@ use mio::event::Source;
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
 
+/// Implements mio's `Source` for a two-variant enum of sources by delegating to the variant.
+macro_rules! delegate_source {
+    ($enum:ident, $a:ident, $b:ident) => {
+        impl Source for $enum {
+            fn register(
+                &mut self,
+                registry: &Registry,
+                token: Token,
+                interests: Interest,
+            ) -> io::Result<()> {
+                match self {
+                    $enum::$a(s) => s.register(registry, token, interests),
+                    $enum::$b(s) => s.register(registry, token, interests),
+                }
+            }
+
+            fn reregister(
+                &mut self,
+                registry: &Registry,
+                token: Token,
+                interests: Interest,
+            ) -> io::Result<()> {
+                match self {
+                    $enum::$a(s) => s.reregister(registry, token, interests),
+                    $enum::$b(s) => s.reregister(registry, token, interests),
+                }
+            }
+
+            fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+                match self {
+                    $enum::$a(s) => s.deregister(registry),
+                    $enum::$b(s) => s.deregister(registry),
+                }
+            }
+        }
+    };
+}
+
 /// An accepted connection's socket.
 #[derive(Debug)]
 pub(crate) enum Stream {
@@ -58,38 +96,7 @@ impl Write for Stream {
     }
 }
 
-impl Source for Stream {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        match self {
-            Stream::Tcp(s) => s.register(registry, token, interests),
-            Stream::Unix(s) => s.register(registry, token, interests),
-        }
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        match self {
-            Stream::Tcp(s) => s.reregister(registry, token, interests),
-            Stream::Unix(s) => s.reregister(registry, token, interests),
-        }
-    }
-
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        match self {
-            Stream::Tcp(s) => s.deregister(registry),
-            Stream::Unix(s) => s.deregister(registry),
-        }
-    }
-}
+delegate_source!(Stream, Tcp, Unix);
 
 /// A listening socket: TCP, or a unix domain socket at a path.
 #[derive(Debug)]
@@ -126,35 +133,4 @@ impl ListenSocket {
     }
 }
 
-impl Source for ListenSocket {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        match self {
-            ListenSocket::Tcp(l) => l.register(registry, token, interests),
-            ListenSocket::Unix(l) => l.register(registry, token, interests),
-        }
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        match self {
-            ListenSocket::Tcp(l) => l.reregister(registry, token, interests),
-            ListenSocket::Unix(l) => l.reregister(registry, token, interests),
-        }
-    }
-
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        match self {
-            ListenSocket::Tcp(l) => l.deregister(registry),
-            ListenSocket::Unix(l) => l.deregister(registry),
-        }
-    }
-}
+delegate_source!(ListenSocket, Tcp, Unix);
