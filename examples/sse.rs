@@ -64,7 +64,14 @@ fn main() -> std::io::Result<()> {
             res.write_header("Content-Type", "text/html; charset=utf-8")
                 .end(PAGE);
         })
-        .get("/events", move |res, _req| {
+        .get("/events", move |res, req| {
+            if req.method() == "HEAD" {
+                // The fields only: a held HEAD would never end, and would hold back the
+                // requests pipelined behind it.
+                res.write_header("Content-Type", "text/event-stream")
+                    .end_without_body(None);
+                return;
+            }
             let mut stream = res.defer();
             stream
                 .write_header("Content-Type", "text/event-stream")
