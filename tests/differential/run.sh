@@ -10,8 +10,8 @@
 #
 #   PYTHON=/path/to/venv/bin/python tests/differential/run.sh
 #
-# PYTHON must have: django channels daphne django-channels-router socketapi uvicorn websockets
-# (.ci/run makes such a venv).
+# PYTHON must have: django channels daphne django-channels-router socketapi starlette uvicorn
+# websockets (.ci/run makes such a venv).
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -70,3 +70,19 @@ conversation=socketapi_chat/conversation.jsonl
 "$PY" converse.py "ws://127.0.0.1:$seed_port/" "$conversation" >"$OUT/seed2.txt"
 "$PY" converse.py "ws://127.0.0.1:$ours_port/" "$conversation" >"$OUT/uweb2.txt"
 "$PY" compare.py "$OUT/seed2.txt" "$OUT/uweb2.txt"
+
+echo "== starlette (WebSocketEndpoint, encoding json; uvicorn) vs examples/ws_endpoint.rs"
+(cd "$ROOT" && cargo build --quiet --example ws_endpoint)
+seed_port=$(free_port)
+(cd starlette_endpoint && exec "$PY" -m uvicorn app:app --host 127.0.0.1 --port "$seed_port" \
+  --log-level warning) >"$OUT/uvicorn3.log" 2>&1 &
+PIDS+=($!)
+ours_port=$(free_port)
+PORT=$ours_port THREADS=1 "$TARGET/debug/examples/ws_endpoint" >"$OUT/uweb3.log" 2>&1 &
+PIDS+=($!)
+wait_port "$seed_port" || { cat "$OUT/uvicorn3.log"; exit 1; }
+wait_port "$ours_port"
+conversation=starlette_endpoint/conversation.jsonl
+"$PY" converse.py "ws://127.0.0.1:$seed_port/ws" "$conversation" >"$OUT/seed3.txt"
+"$PY" converse.py "ws://127.0.0.1:$ours_port/ws" "$conversation" >"$OUT/uweb3.txt"
+"$PY" compare.py "$OUT/seed3.txt" "$OUT/uweb3.txt"
