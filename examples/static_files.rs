@@ -1,10 +1,15 @@
-//! Static files: the directory in `ROOT` (default: this crate's `examples/`) served under
-//! `/static/`, with `Content-Type`, `ETag`/`Last-Modified` and `304`, byte ranges (`206`,
-//! `416`), `HEAD`, and `404` for anything outside it.
+//! Static files: the directory `ROOT` (default: this crate's `examples/`) served under
+//! `/static/` with `uweb::fs::ServeDir`, GET and HEAD, with conditional requests and ranges,
+//! streamed under backpressure.
 //!
-//! Run: `PORT=3000 cargo run --example static_files`, then
-//! `curl -i localhost:3000/static/sse.rs`, `curl -r 0-99 localhost:3000/static/sse.rs`, or
-//! `curl -i -H 'If-None-Match: <the ETag>' localhost:3000/static/sse.rs` (304).
+//! Run: `PORT=3000 cargo run --release --example static_files`, then
+//! - `curl -i localhost:3000/static/hello_world.rs` (200 with `ETag`, `Last-Modified`,
+//!   `Accept-Ranges`),
+//! - `curl -i -r 0-9 localhost:3000/static/hello_world.rs` (206, the first 10 bytes),
+//! - `curl -i -z "$(date -R)" localhost:3000/static/hello_world.rs` (304: not modified since),
+//! - `curl -I localhost:3000/static/hello_world.rs` (HEAD).
+//!
+//! `ROOT=/some/dir` serves another directory; `THREADS=1` runs one loop.
 
 use uweb::App;
 use uweb::fs::ServeDir;
@@ -20,12 +25,13 @@ fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let root = std::env::var("ROOT")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/examples").to_owned());
-    println!("serving {root} at http://localhost:{port}/static/ with {threads} loop(s)");
+    let dir = ServeDir::try_new(&root)?.prefix("/static");
+    println!(
+        "serving {} on http://localhost:{port}/static/ with {threads} loop(s)",
+        dir.root().display()
+    );
     App::new()
         .threads(threads)
-        .get(
-            "/static/*",
-            ServeDir::new(&root).prefix("/static").handler(),
-        )
+        .get("/static/*", dir.handler())
         .listen(port)
 }

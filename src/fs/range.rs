@@ -1,76 +1,137 @@
-//! The `Range` field (RFC 9110 section 14.2): one byte range is served (`206`); several, or a
-//! field that does not parse, are ignored (the whole representation is sent, as the RFC
-//! allows); a range that starts past the end is unsatisfiable (`416`).
+//! `Range: bytes=...` (RFC 9110 section 14): which part of a representation a request asks for.
+//! One range is served as `206`; several are allowed to be answered with the whole
+//! representation (section 14.2), and are.
 
-/// What a `Range` field asks of a representation of `len` bytes.
+/// What a `Range` field value asks of a representation `len` bytes long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Wanted {
-    /// The whole representation (no field, one we ignore, or several ranges).
+pub(super) enum Ranged {
+    /// Serve everything with `200`: no usable range (another unit, a syntax error, several
+    /// ranges, or an empty representation), which section 14.2 lets a server ignore.
     Whole,
-    /// Bytes `start..end` (end exclusive).
-    Part { start: u64, end: u64 },
-    /// No byte of the representation is in range (RFC 9110 section 15.5.17).
+    /// Serve bytes `start..=end` with `206 Partial Content` (section 15.3.7).
+    Part {
+        /// First byte, 0-based.
+        start: u64,
+        /// Last byte, inclusive; below the length.
+        end: u64,
+    },
+    /// `416 Range Not Satisfiable` (section 15.5.17): the one range starts past the end, or
+    /// is the empty suffix `-0`.
     Unsatisfiable,
 }
 
-/// Parses `field` (`bytes=a-b`, `bytes=a-`, `bytes=-n`) against a length of `len` bytes.
-pub(crate) fn wanted(field: Option<&str>, len: u64) -> Wanted {
-    let Some(spec) = field.and_then(|f| f.trim().strip_prefix("bytes=")) else {
-        return Wanted::Whole;
+/// Evaluates a `Range` field `value` (`bytes=0-9`, `bytes=10-`, `bytes=-5`; the unit is
+/// case-insensitive) against a representation of `len` bytes (RFC 9110 sections 14.1.1 and
+/// 14.1.2). Positions too large for a `u64` count as infinitely large.
+pub(super) fn evaluate(value: &str, len: u64) -> Ranged {
+    let Some((unit, set)) = value.split_once('=') else {
+        return Ranged::Whole;
     };
-    if spec.contains(',') {
-        return Wanted::Whole;
+    if !unit.trim().eq_ignore_ascii_case("bytes") || len == 0 {
+        return Ranged::Whole;
     }
-    let Some((first, last)) = spec.trim().split_once('-') else {
-        return Wanted::Whole;
+    // A list: empty elements are allowed (RFC 9110 section 5.6.1.2).
+    let mut specs = set.split(',').map(|s| s.trim_matches([' ', '\t']));
+    let mut specs = specs.by_ref().filter(|s| !s.is_empty());
+    let (Some(spec), None) = (specs.next(), specs.next()) else {
+        return Ranged::Whole;
     };
-    let parse = |s: &str| -> Option<u64> {
-        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
+    let Some((first, last)) = spec.split_once('-') else {
+        return Ranged::Whole;
     };
-    match (first.trim(), last.trim()) {
-        ("", suffix) => match parse(suffix) {
-            Some(n) if n == 0 || len == 0 => Wanted::Unsatisfiable,
-            Some(n) => Wanted::Part {
-                start: len.saturating_sub(n),
-                end: len,
-            },
-            None => Wanted::Whole,
+    match (number(first), number(last)) {
+        // suffix-range: the last `n` bytes.
+        (None, Some(0)) if first.is_empty() => Ranged::Unsatisfiable,
+        (None, Some(n)) if first.is_empty() => Ranged::Part {
+            start: len.saturating_sub(n),
+            end: len - 1,
         },
-        (start, end) => match (parse(start), end) {
-            (Some(start), _) if start >= len => Wanted::Unsatisfiable,
-            (Some(start), "") => Wanted::Part { start, end: len },
-            (Some(start), end) => match parse(end) {
-                Some(last) if last >= start => Wanted::Part {
-                    start,
-                    end: last.saturating_add(1).min(len),
-                },
-                _ => Wanted::Whole,
+        (Some(start), None) if last.is_empty() => match start < len {
+            true => Ranged::Part {
+                start,
+                end: len - 1,
             },
-            (None, _) => Wanted::Whole,
+            false => Ranged::Unsatisfiable,
         },
+        (Some(start), Some(end)) if start <= end => match start < len {
+            true => Ranged::Part {
+                start,
+                end: end.min(len - 1),
+            },
+            false => Ranged::Unsatisfiable,
+        },
+        // `b < a`, `-`, non-digits: an invalid range-spec.
+        _ => Ranged::Whole,
     }
+}
+
+/// A `1*DIGIT`, saturating at `u64::MAX`; `None` when empty or not all digits.
+fn number(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.bytes().fold(0u64, |n, d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::Ranged::{Part, Unsatisfiable, Whole};
     use super::*;
 
     #[test]
     fn single_ranges() {
-        let part = |start, end| Wanted::Part { start, end };
-        assert_eq!(wanted(None, 100), Wanted::Whole);
-        assert_eq!(wanted(Some("bytes=0-9"), 100), part(0, 10));
-        assert_eq!(wanted(Some("bytes=10-"), 100), part(10, 100));
-        assert_eq!(wanted(Some("bytes=-5"), 100), part(95, 100));
-        assert_eq!(wanted(Some("bytes=-500"), 100), part(0, 100));
-        assert_eq!(wanted(Some("bytes=90-200"), 100), part(90, 100));
-        assert_eq!(wanted(Some("bytes=100-"), 100), Wanted::Unsatisfiable);
-        assert_eq!(wanted(Some("bytes=-0"), 100), Wanted::Unsatisfiable);
-        assert_eq!(wanted(Some("bytes=0-1,5-6"), 100), Wanted::Whole);
-        assert_eq!(wanted(Some("bytes=9-1"), 100), Wanted::Whole);
-        assert_eq!(wanted(Some("items=0-1"), 100), Wanted::Whole);
-        assert_eq!(wanted(Some("bytes=x-1"), 100), Wanted::Whole);
+        let cases = [
+            ("bytes=0-9", Part { start: 0, end: 9 }),
+            ("bytes=10-", Part { start: 10, end: 99 }),
+            ("bytes=-5", Part { start: 95, end: 99 }),
+            ("bytes=-500", Part { start: 0, end: 99 }),
+            ("bytes=90-200", Part { start: 90, end: 99 }),
+            ("bytes=99-99", Part { start: 99, end: 99 }),
+            ("BYTES=0-0", Part { start: 0, end: 0 }),
+            ("bytes= 0-9 ,", Part { start: 0, end: 9 }),
+            (
+                "bytes=0-99999999999999999999999",
+                Part { start: 0, end: 99 },
+            ),
+            ("bytes=-99999999999999999999999", Part { start: 0, end: 99 }),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(evaluate(value, 100), expected, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn unsatisfiable() {
+        for value in [
+            "bytes=100-",
+            "bytes=999999-",
+            "bytes=100-200",
+            "bytes=-0",
+            "bytes=99999999999999999999999-",
+        ] {
+            assert_eq!(evaluate(value, 100), Unsatisfiable, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn ignored() {
+        for value in [
+            "bytes=9-0",
+            "bytes=-",
+            "bytes=",
+            "bytes=a-b",
+            "bytes=0x1-2",
+            "bytes=+1-2",
+            "bytes=1",
+            "items=0-9",
+            "0-9",
+            "bytes=0-9,20-29",
+            "bytes=0-9,999-",
+        ] {
+            assert_eq!(evaluate(value, 100), Whole, "{value:?}");
+        }
+        assert_eq!(evaluate("bytes=0-9", 0), Whole, "empty representation");
     }
 }

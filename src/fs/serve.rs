@@ -1,217 +1,202 @@
-//! Serving one file: fields, conditionals, ranges, then the body streamed from a 64 KiB
-//! buffer with `try_end`, continued by `on_writable` under backpressure.
+//! The public handlers: [`ServeDir`] for the files below a directory, [`ServeFile`] for one
+//! file.
 
-use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::conditional::{etag, not_modified};
-use super::path::{Refusal, resolve};
-use super::range::{Wanted, wanted};
+use super::path;
+use super::refusal::Refusal;
+use super::respond::respond;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 
-/// Bytes read from the file per `try_end`.
-const CHUNK: usize = 64 * 1024;
+/// The file a directory is answered with.
+const INDEX: &str = "index.html";
 
-/// Serves the files under a directory (uWebSockets users hand-roll this; socketify's
-/// `app.static`): `GET`/`HEAD` of `<prefix>/<path>` answers the file `<root>/<path>` (a
-/// directory's `index.html`), with
-/// - `Content-Type` from the extension (`mime_guess`; `; charset=utf-8` for text,
-///   `application/octet-stream` when unknown), `Last-Modified`, a strong `ETag` (length and
-///   modification time) and `Accept-Ranges: bytes` (RFC 9110 sections 8.3, 8.8.2, 8.8.3,
-///   14.3);
-/// - `304 Not Modified` for a matching `If-None-Match`, or, without one, an `If-Modified-Since`
-///   not before the file's time (section 13.1);
-/// - `206 Partial Content` with `Content-Range` for one byte range, `416 Range Not
-///   Satisfiable` with `Content-Range: bytes */<length>` for one past the end; several ranges
-///   get the whole file (section 14.2); `If-Range` is not honoured (the whole file is sent
-///   only when there is no `Range`);
-/// - `404` for anything missing or outside the root (`..` in any encoding, `%2f` inside a
-///   segment, a symlink leading out), `400` for a NUL byte or percent-encoding that is not
-///   UTF-8.
-///
-/// Files are opened and read on the loop thread (as uWebSockets does): fast from the page
-/// cache, but a slow disk holds the loop. The body leaves in 64 KiB pieces as the client
-/// reads: memory per download is one buffer. A file that shrinks while being sent closes the
-/// connection (fewer bytes than announced cannot be repaired).
+/// Serves the files below a root directory, mapped from the request path: with
+/// `prefix("/static")`, `GET /static/css/site.css` answers with `<root>/css/site.css`.
 ///
 /// ```no_run
 /// use uweb::App;
 /// use uweb::fs::ServeDir;
 ///
-/// App::new()
-///     .get("/static/*", ServeDir::new("public").prefix("/static").handler())
-///     .listen(3000)
-///     .unwrap();
+/// fn main() -> std::io::Result<()> {
+///     // GET and HEAD (HEAD falls back to the GET route).
+///     App::new()
+///         .get("/static/*", ServeDir::new("public").prefix("/static").handler())
+///         .listen(3000)
+/// }
 /// ```
-#[derive(Clone, Debug)]
+///
+/// What a request gets (the [module documentation](crate::fs) details the fields, the
+/// conditional requests and the ranges, with their RFC 9110 sections):
+/// - the file, or the part asked for by `Range`, streamed under backpressure;
+/// - for a directory, its `index.html` when the path ends with `/`; a path to such a
+///   directory without the final `/` is redirected there (`301 Moved Permanently`, so that
+///   relative links in the page resolve); a directory without `index.html` is `404`;
+/// - `404 Not Found` for a path outside the prefix, a missing file, a path with a `..`
+///   segment (also percent-encoded, `%2e%2e`), a segment that decodes to something holding
+///   `/` or `\` (`..%2f`), anything that resolves outside the root (symlinks are followed,
+///   then checked), a file named with a final `/`, or anything but a regular file;
+/// - `400 Bad Request` for malformed percent-encoding or an encoded NUL byte (`%00`);
+/// - `403 Forbidden` when the file system denies access.
+///
+/// The handler serves whatever method routes to it, as GET (HEAD without a body); route it
+/// with [`App::get`](crate::App::get) so that other methods get the router's `405`.
+#[derive(Debug, Clone)]
 pub struct ServeDir {
+    /// Canonical: symlinks resolved, absolute.
     root: PathBuf,
+    /// The URL prefix stripped before resolving: empty, or `/` + segments without a final `/`.
     prefix: String,
 }
 
 impl ServeDir {
-    /// Serves the directory `root` (made absolute and canonical now; a root that does not
-    /// exist answers `404` to everything).
+    /// Serves the directory `root` (relative to the working directory, or absolute), mapping
+    /// the whole request path unless a [`prefix`](Self::prefix) is set. The root is resolved
+    /// once, here (`std::fs::canonicalize`): every path served is checked to lie below it.
+    ///
+    /// # Panics
+    /// If `root` does not exist, cannot be resolved, or is not a directory; see
+    /// [`try_new`](Self::try_new) to handle that as an error.
     pub fn new(root: impl AsRef<Path>) -> ServeDir {
         let root = root.as_ref();
-        ServeDir {
-            root: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
-            prefix: String::new(),
-        }
+        Self::try_new(root).unwrap_or_else(|e| panic!("ServeDir::new({}): {e}", root.display()))
     }
 
-    /// The URL prefix the route is mounted under, stripped from the request path (`"/static"`
-    /// for a route `"/static/*"`).
+    /// Like [`new`](Self::new), returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// What `std::fs::canonicalize` reports for `root` (e.g. `NotFound`), or
+    /// [`io::ErrorKind::NotADirectory`] when it names something else than a directory.
+    pub fn try_new(root: impl AsRef<Path>) -> io::Result<ServeDir> {
+        let root = std::fs::canonicalize(root)?;
+        if !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "the root to serve is not a directory",
+            ));
+        }
+        Ok(ServeDir {
+            root,
+            prefix: String::new(),
+        })
+    }
+
+    /// Sets the URL prefix removed from the request path before it is resolved, e.g.
+    /// `"/static"` for a route `"/static/*"`: `/static/a.txt` then serves `<root>/a.txt`. It
+    /// is compared with the path as sent (not percent-decoded), segment by segment: `/static`
+    /// does not cover `/staticx`. A missing leading `/` is added, a final `/` ignored; `""`
+    /// or `"/"` means no prefix. A request outside the prefix gets `404`.
     pub fn prefix(mut self, prefix: &str) -> ServeDir {
-        self.prefix = prefix.trim_end_matches('/').to_owned();
+        let trimmed = prefix.trim_end_matches('/');
+        self.prefix = match trimmed.starts_with('/') || trimmed.is_empty() {
+            true => trimmed.to_owned(),
+            false => format!("/{trimmed}"),
+        };
         self
     }
 
-    /// The route handler.
+    /// The canonical root directory files are served from.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Answers `req` from the directory, as described on [`ServeDir`]: for use inside a
+    /// handler of your own (after a check of your own, say). Blocking file system calls
+    /// (`canonicalize`, `stat`, `open`, and a read of up to 64 KiB per step) run on the
+    /// calling loop thread, as in uWebSockets programs.
+    pub fn serve(&self, res: &mut HttpResponse<'_>, req: &HttpRequest<'_>) {
+        let url = req.url();
+        let rest = match self.prefix.is_empty() {
+            true => Some(url),
+            false => url
+                .strip_prefix(self.prefix.as_str())
+                .filter(|rest| rest.is_empty() || rest.starts_with('/')),
+        };
+        let Some(rest) = rest else {
+            return Refusal::NotFound.reply(res);
+        };
+        match self.resolve(rest) {
+            Ok(Target::File(file)) => respond(res, req, &file),
+            Ok(Target::AddSlash) => {
+                let query = req.query();
+                let location = match query.is_empty() {
+                    true => format!("{url}/"),
+                    false => format!("{url}/?{query}"),
+                };
+                res.write_status("301 Moved Permanently")
+                    .write_header("Location", &location)
+                    .end("");
+            }
+            Err(refusal) => refusal.reply(res),
+        }
+    }
+
+    /// The file that `rest` (the request path below the prefix, as sent) names.
+    fn resolve(&self, rest: &str) -> Result<Target, Refusal> {
+        let relative = path::decode(rest)?;
+        let real = path::contain(&self.root, &self.root.join(&relative.path))?;
+        if !real.is_dir() {
+            return match relative.dir_form {
+                true => Err(Refusal::NotFound),
+                false => Ok(Target::File(real)),
+            };
+        }
+        // The index may be a symlink too: checked like any other path.
+        let index = path::contain(&self.root, &real.join(INDEX))?;
+        match relative.dir_form {
+            true => Ok(Target::File(index)),
+            false if index.is_file() => Ok(Target::AddSlash),
+            false => Err(Refusal::NotFound),
+        }
+    }
+
+    /// This directory as a route handler:
+    /// `app.get("/static/*", ServeDir::new("public").prefix("/static").handler())`.
     pub fn handler(
         self,
     ) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) + Send + Sync + 'static {
-        move |res, req| {
-            let relative = req.url().strip_prefix(self.prefix.as_str()).unwrap_or("");
-            match resolve(&self.root, relative) {
-                Ok(path) => serve(res, req, &path),
-                Err(Refusal::BadRequest) => res.write_status("400 Bad Request").end("Bad Request"),
-                Err(Refusal::NotFound) => res.write_status("404 Not Found").end("Not Found"),
-            }
-        }
+        move |res, req| self.serve(res, req)
     }
 }
 
-/// Serves one file, as [`ServeDir`] serves each of its files.
-#[derive(Clone, Debug)]
+/// What a request path below the root leads to.
+enum Target {
+    /// A file to answer with (canonical path).
+    File(PathBuf),
+    /// A directory with an index, named without the final `/`: redirect there.
+    AddSlash,
+}
+
+/// Serves one file, whatever the request path: `app.get("/favicon.ico",
+/// ServeFile::new("public/favicon.ico").handler())`. The same answers as [`ServeDir`]
+/// (conditionals, ranges, HEAD, streaming); `404` while the file is missing.
+///
+/// The path is trusted (it comes from the program, not the request): it is opened as given,
+/// symlinks included, at each request.
+#[derive(Debug, Clone)]
 pub struct ServeFile {
     path: PathBuf,
 }
 
 impl ServeFile {
-    /// Serves the file at `path`.
+    /// Serves the file at `path` (relative to the working directory, or absolute). Nothing
+    /// is checked here: a missing file gets `404` when requested.
     pub fn new(path: impl Into<PathBuf>) -> ServeFile {
         ServeFile { path: path.into() }
     }
 
-    /// The route handler.
+    /// Answers `req` with the file, for use inside a handler of your own. Blocking file
+    /// system calls run on the calling loop thread (see [`ServeDir::serve`]).
+    pub fn serve(&self, res: &mut HttpResponse<'_>, req: &HttpRequest<'_>) {
+        respond(res, req, &self.path);
+    }
+
+    /// This file as a route handler.
     pub fn handler(
         self,
     ) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) + Send + Sync + 'static {
-        move |res, req| serve(res, req, &self.path)
-    }
-}
-
-/// Answers `req` with the file at `path`.
-fn serve(res: &mut HttpResponse<'_>, req: &HttpRequest<'_>, path: &Path) {
-    let opened = File::open(path).and_then(|file| {
-        let meta = file.metadata()?;
-        match meta.is_file() {
-            true => Ok((file, meta.len(), meta.modified()?)),
-            false => Err(io::ErrorKind::NotFound.into()),
-        }
-    });
-    let Ok((file, len, modified)) = opened else {
-        return res.write_status("404 Not Found").end("Not Found");
-    };
-    let tag = etag(len, modified);
-    let last_modified = httpdate::fmt_http_date(modified);
-    if not_modified(
-        req.header("if-none-match"),
-        req.header("if-modified-since"),
-        &tag,
-        modified,
-    ) {
-        res.write_status("304 Not Modified")
-            .write_header("ETag", &tag)
-            .write_header("Last-Modified", &last_modified)
-            .end_without_body(None);
-        return;
-    }
-    let (start, end) = match wanted(req.header("range"), len) {
-        Wanted::Whole => {
-            res.write_status("200 OK");
-            (0, len)
-        }
-        Wanted::Part { start, end } => {
-            let range = format!("bytes {start}-{}/{len}", end - 1);
-            res.write_status("206 Partial Content")
-                .write_header("Content-Range", &range);
-            (start, end)
-        }
-        Wanted::Unsatisfiable => {
-            res.write_status("416 Range Not Satisfiable")
-                .write_header("Content-Range", &format!("bytes */{len}"))
-                .end("");
-            return;
-        }
-    };
-    res.write_header("Content-Type", &content_type(path))
-        .write_header("ETag", &tag)
-        .write_header("Last-Modified", &last_modified)
-        .write_header("Accept-Ranges", "bytes");
-    let mut body = Body {
-        file,
-        start,
-        len: end - start,
-        buf: Vec::new(),
-    };
-    if !body.pump(res) {
-        res.on_writable(move |res, _offset| body.pump(res));
-        // The file closes with the response when the client goes.
-        res.on_aborted(|| {});
-    }
-}
-
-/// `Content-Type` by extension, with `charset=utf-8` for text.
-fn content_type(path: &Path) -> String {
-    let mime = mime_guess::from_path(path).first_or_octet_stream();
-    match mime.type_() == mime_guess::mime::TEXT || mime.subtype() == "javascript" {
-        true => format!("{mime}; charset=utf-8"),
-        false => mime.to_string(),
-    }
-}
-
-/// A body being sent: `len` bytes of `file` from `start`.
-struct Body {
-    file: File,
-    start: u64,
-    len: u64,
-    buf: Vec<u8>,
-}
-
-impl Body {
-    /// Sends from the write offset until the kernel pushes back or the body is complete;
-    /// true when there is nothing more to send (done, or the connection closed).
-    fn pump(&mut self, res: &mut HttpResponse<'_>) -> bool {
-        if self.buf.is_empty() {
-            self.buf = vec![0; CHUNK.min(usize::try_from(self.len).unwrap_or(CHUNK)).max(1)];
-        }
-        loop {
-            let offset = res.write_offset();
-            let want = usize::try_from(self.len - offset)
-                .map_or(self.buf.len(), |n| n.min(self.buf.len()));
-            let read = match self
-                .file
-                .read_at(&mut self.buf[..want], self.start + offset)
-            {
-                Ok(n) if n > 0 || want == 0 => n,
-                // The file shrank, or cannot be read: what was announced cannot be sent.
-                _ => {
-                    res.close();
-                    return true;
-                }
-            };
-            let (ok, done) = res.try_end(&self.buf[..read], self.len);
-            if done || res.has_responded() {
-                return true;
-            }
-            if !ok {
-                return false;
-            }
-        }
+        move |res, req| self.serve(res, req)
     }
 }
