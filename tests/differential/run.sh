@@ -39,50 +39,33 @@ wait_port() {
   return 1
 }
 
-echo "== django-channels-router 1.0.3 (daphne) vs examples/channels_router.rs"
-(cd "$ROOT" && cargo build --quiet --example channels_router)
-seed_port=$(free_port)
-"$PY" -m daphne -b 127.0.0.1 -p "$seed_port" channels_router.asgi:application \
-  >"$OUT/daphne.log" 2>&1 &
-PIDS+=($!)
-ours_port=$(free_port)
-PORT=$ours_port THREADS=1 "$TARGET/debug/examples/channels_router" >"$OUT/uweb.log" 2>&1 &
-PIDS+=($!)
-wait_port "$seed_port" || { cat "$OUT/daphne.log"; exit 1; }
-wait_port "$ours_port"
-conversation=channels_router/conversation.jsonl
-"$PY" converse.py "ws://127.0.0.1:$seed_port/ws/app/" "$conversation" >"$OUT/seed.txt"
-"$PY" converse.py "ws://127.0.0.1:$ours_port/ws/app/" "$conversation" >"$OUT/uweb.txt"
-"$PY" compare.py "$OUT/seed.txt" "$OUT/uweb.txt"
+# Plays `$dir/conversation.jsonl` against the seed and against uweb's example, on `path`,
+# and compares the replies. The seed is the command after `--`, run in `$dir` with {port}
+# replaced by its port; the example runs with `threads` loops.
+differ() {
+  local title=$1 dir=$2 example=$3 threads=$4 path=$5
+  shift 6
+  echo "== $title"
+  (cd "$ROOT" && cargo build --quiet --example "$example")
+  local seed_port ours_port
+  seed_port=$(free_port)
+  (cd "$dir" && exec "${@//\{port\}/$seed_port}") >"$OUT/$dir.seed.log" 2>&1 &
+  PIDS+=($!)
+  ours_port=$(free_port)
+  PORT=$ours_port THREADS=$threads "$TARGET/debug/examples/$example" >"$OUT/$dir.uweb.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "$seed_port" || { cat "$OUT/$dir.seed.log"; exit 1; }
+  wait_port "$ours_port"
+  "$PY" converse.py "ws://127.0.0.1:$seed_port$path" "$dir/conversation.jsonl" >"$OUT/$dir.seed.txt"
+  "$PY" converse.py "ws://127.0.0.1:$ours_port$path" "$dir/conversation.jsonl" >"$OUT/$dir.uweb.txt"
+  "$PY" compare.py "$OUT/$dir.seed.txt" "$OUT/$dir.uweb.txt"
+}
 
-echo "== socketapi 0.2.0 (uvicorn) vs examples/socketapi_chat.rs"
-(cd "$ROOT" && cargo build --quiet --example socketapi_chat)
-seed_port=$(free_port)
-(cd socketapi_chat && exec "$PY" -m uvicorn app:app --host 127.0.0.1 --port "$seed_port" \
-  --log-level warning) >"$OUT/uvicorn.log" 2>&1 &
-PIDS+=($!)
-ours_port=$(free_port)
-PORT=$ours_port THREADS=2 "$TARGET/debug/examples/socketapi_chat" >"$OUT/uweb2.log" 2>&1 &
-PIDS+=($!)
-wait_port "$seed_port" || { cat "$OUT/uvicorn.log"; exit 1; }
-wait_port "$ours_port"
-conversation=socketapi_chat/conversation.jsonl
-"$PY" converse.py "ws://127.0.0.1:$seed_port/" "$conversation" >"$OUT/seed2.txt"
-"$PY" converse.py "ws://127.0.0.1:$ours_port/" "$conversation" >"$OUT/uweb2.txt"
-"$PY" compare.py "$OUT/seed2.txt" "$OUT/uweb2.txt"
-
-echo "== starlette (WebSocketEndpoint, encoding json; uvicorn) vs examples/ws_endpoint.rs"
-(cd "$ROOT" && cargo build --quiet --example ws_endpoint)
-seed_port=$(free_port)
-(cd starlette_endpoint && exec "$PY" -m uvicorn app:app --host 127.0.0.1 --port "$seed_port" \
-  --log-level warning) >"$OUT/uvicorn3.log" 2>&1 &
-PIDS+=($!)
-ours_port=$(free_port)
-PORT=$ours_port THREADS=1 "$TARGET/debug/examples/ws_endpoint" >"$OUT/uweb3.log" 2>&1 &
-PIDS+=($!)
-wait_port "$seed_port" || { cat "$OUT/uvicorn3.log"; exit 1; }
-wait_port "$ours_port"
-conversation=starlette_endpoint/conversation.jsonl
-"$PY" converse.py "ws://127.0.0.1:$seed_port/ws" "$conversation" >"$OUT/seed3.txt"
-"$PY" converse.py "ws://127.0.0.1:$ours_port/ws" "$conversation" >"$OUT/uweb3.txt"
-"$PY" compare.py "$OUT/seed3.txt" "$OUT/uweb3.txt"
+uvicorn=("$PY" -m uvicorn app:app --host 127.0.0.1 --port "{port}" --log-level warning)
+differ "django-channels-router 1.0.3 (daphne) vs examples/channels_router.rs" \
+  channels_router channels_router 1 /ws/app/ -- \
+  env PYTHONPATH=.. "$PY" -m daphne -b 127.0.0.1 -p "{port}" channels_router.asgi:application
+differ "socketapi 0.2.0 (uvicorn) vs examples/socketapi_chat.rs" \
+  socketapi_chat socketapi_chat 2 / -- "${uvicorn[@]}"
+differ "starlette (WebSocketEndpoint, encoding json; uvicorn) vs examples/ws_endpoint.rs" \
+  starlette_endpoint ws_endpoint 1 /ws -- "${uvicorn[@]}"
