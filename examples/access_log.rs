@@ -4,6 +4,8 @@
 //!
 //! Run: `PORT=3000 cargo run --example access_log`, then `curl localhost:3000/hello?x=1`.
 
+mod common;
+
 use std::time::Instant;
 
 use uweb::App;
@@ -28,14 +30,8 @@ impl log::Log for Stderr {
 struct Started(Instant);
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let port = common::port(3000);
+    let threads = common::threads();
     log::set_logger(&Stderr).expect("one logger");
     log::set_max_level(log::LevelFilter::Info);
     println!("listening on http://localhost:{port} with {threads} loop(s)");

@@ -6,6 +6,8 @@
 //! `curl localhost:3000/users/42` or
 //! `curl -d '{"name":"Ada"}' localhost:3000/users`.
 
+mod common;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -32,14 +34,8 @@ async fn find_user(id: &str) -> User {
 }
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let port = common::port(3000);
+    let threads = common::threads();
     // The handlers' futures run here; uweb's loops stay on their own threads.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -4,6 +4,8 @@
 //! Run: `PORT=3000 cargo run --release --example broadcast`, then open
 //! `http://localhost:3000/#lobby` in two browser tabs. The room `private` is refused (403).
 
+mod common;
+
 use std::time::Duration;
 
 use uweb::{App, OpCode, WebSocketBehavior};
@@ -39,10 +41,7 @@ document.getElementById("form").onsubmit = (e) => {
 "#;
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
+    let port = common::port(3000);
     println!("chat on http://localhost:{port}/#lobby");
     App::new()
         .get("/", |res, _req| {

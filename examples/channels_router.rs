@@ -9,6 +9,8 @@
 //! Run: `PORT=3000 cargo run --example channels_router`, then send
 //! `{"uuid":"1","route":"sayHello","payload":{"name":"Ada"}}` to `ws://localhost:3000/ws/app/`.
 
+mod common;
+
 use serde::{Deserialize, Serialize};
 use uweb::{App, Headers, NamedRoutes, Reply};
 
@@ -60,14 +62,8 @@ fn routes() -> NamedRoutes {
 }
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let port = common::port(3000);
+    let threads = common::threads();
     println!("listening on ws://localhost:{port}/ws/app/ with {threads} loop(s)");
     App::new()
         .threads(threads)

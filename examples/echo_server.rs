@@ -4,17 +4,13 @@
 //! Run: `PORT=9001 cargo run --release --example echo_server` (`THREADS=1` for one loop, as the
 //! single-core peers in ../shared/peers run).
 
+mod common;
+
 use uweb::{App, WebSocketBehavior};
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(9001);
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let port = common::port(9001);
+    let threads = common::threads();
     println!("echo server on ws://localhost:{port}/ with {threads} loop(s)");
     App::new()
         .threads(threads)

@@ -6,6 +6,8 @@
 //! - `curl -i -X DELETE localhost:3000/items/1` -> 405 with `Allow: GET, HEAD, PUT, OPTIONS`
 //! - `curl -i -X OPTIONS localhost:3000/items/1` -> 204 with the same `Allow`
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -44,10 +46,7 @@ impl HttpEndpoint for Items {
 }
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
+    let port = common::port(3000);
     println!("listening on http://localhost:{port}");
     App::new()
         .endpoint("/items/:id", Items::default())

@@ -8,18 +8,14 @@
 //! Run: `PORT=3000 cargo run --release --example hello_world`, then
 //! `curl localhost:3000/plaintext` or `wrk -c64 http://localhost:3000/plaintext`.
 
+mod common;
+
 use uweb::{App, Listen, WebSocketBehavior};
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
+    let port = common::port(3000);
     // THREADS=1 runs one loop, as the single-core peers in ../shared/peers do.
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = common::threads();
     let mut listeners = vec![match std::env::var("PROXY_PROTOCOL").as_deref() {
         Ok("1") => Listen::plain(port).proxy_protocol(),
         _ => Listen::plain(port),

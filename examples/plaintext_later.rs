@@ -8,17 +8,13 @@
 //! Run: `PORT=3000 THREADS=1 MODE=async cargo run --release --features tokio --example
 //! plaintext_later`, then `wrk -c64 http://localhost:3000/plaintext`.
 
+mod common;
+
 use uweb::App;
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let port = common::port(3000);
+    let threads = common::threads();
     let mode = std::env::var("MODE").unwrap_or_else(|_| "deferred".into());
     println!("listening on http://localhost:{port} with {threads} loop(s), answering {mode}");
     let app = App::new().threads(threads);

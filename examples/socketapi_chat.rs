@@ -13,6 +13,8 @@
 //! `http://localhost:3000/chat#lobby` in two tabs, or with a WebSocket client on
 //! `ws://localhost:3000/` send `{"type":"subscribe","channel":"chat_room","data":{"room_id":"lobby"}}`.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -81,14 +83,8 @@ struct History {
 }
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let port = common::port(3000);
+    let threads = common::threads();
     // The seed keeps no history ("fetch from database"); here, the messages sent, per room.
     let history: Arc<Mutex<HashMap<String, Vec<Message>>>> = Arc::default();
     let saved = Arc::clone(&history);

@@ -7,6 +7,8 @@
 //! Run: `PORT=3000 cargo run --example sse`, then open `http://localhost:3000/` or
 //! `curl -N localhost:3000/events`.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,14 +36,8 @@ source.onmessage = (e) => {
 "#;
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let port = common::port(3000);
+    let threads = common::threads();
     // Every open stream; the ticker writes to all of them.
     let clients: Arc<Mutex<Vec<DeferredResponse>>> = Arc::default();
     let ticking = Arc::clone(&clients);

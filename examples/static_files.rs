@@ -11,18 +11,14 @@
 //!
 //! `ROOT=/some/dir` serves another directory; `THREADS=1` runs one loop.
 
+mod common;
+
 use uweb::App;
 use uweb::fs::ServeDir;
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let port = common::port(3000);
+    let threads = common::threads();
     let root = std::env::var("ROOT")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/examples").to_owned());
     let dir = ServeDir::try_new(&root)?.prefix("/static");

@@ -6,6 +6,8 @@
 //! - `curl -H 'Authorization: Bearer demo-token' localhost:3000/api/users` -> 200 JSON
 //! - `curl -H 'Host: www.example.test' localhost:3000/` -> the `*.example.test` domain
 
+mod common;
+
 use std::time::Instant;
 
 use uweb::{App, HttpRequest, HttpResponse, Router};
@@ -60,10 +62,7 @@ fn api() -> Router {
 }
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
+    let port = common::port(3000);
     println!("listening on http://localhost:{port}");
     App::new()
         .get("/", |res, _req| res.end("home"))

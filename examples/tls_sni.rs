@@ -7,17 +7,13 @@
 //! for `localhost` and for `*.example.test` are generated at start-up. `THREADS=1` runs one
 //! loop (for load runs pinned to one core).
 
+mod common;
+
 use uweb::{App, Router, TlsConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8443);
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let port = common::port(8443);
+    let threads = common::threads();
     let default = match (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {
         (Ok(cert), Ok(key)) => TlsConfig::from_pem_files(cert, key)?,
         _ => self_signed(&["localhost", "127.0.0.1"])?,

@@ -5,6 +5,8 @@
 //! Run: `PORT=3000 cargo run --example ws_endpoint`, then with `websocat ws://localhost:3000/ws`
 //! (or any client) send `{"text":"hi"}`.
 
+mod common;
+
 use serde::Deserialize;
 use uweb::{App, HttpRequest, Json, WebSocket, WebSocketEndpoint};
 
@@ -37,14 +39,8 @@ impl WebSocketEndpoint for Echo {
 }
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let port = common::port(3000);
+    let threads = common::threads();
     println!("listening on ws://localhost:{port}/ws with {threads} loop(s)");
     App::new()
         .threads(threads)
