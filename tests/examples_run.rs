@@ -8,6 +8,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::wait_until;
+
 /// Generous deadline for any single wait.
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -62,14 +66,6 @@ fn start(name: &str, features: &[&str]) -> (Running, SocketAddr) {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     wait_until("the example to accept", || TcpStream::connect(addr).is_ok());
     (running, addr)
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// A `GET` with `Connection: close`, read to the end: (head, body as sent).
