@@ -125,10 +125,10 @@ fn apply(res: &mut HttpResponse<'_>, op: Op, app: &impl Dispatch) -> bool {
         Op::End(body) => res.end(body),
         Op::EndWithoutBody(length) => res.end_without_body(length),
         Op::Close => res.close(),
-        Op::OnAborted(f) => res.on_aborted(f),
+        Op::OnAborted(f) => res.hold_on_aborted(f),
         Op::OnWritable(f) => {
             if let Ok(f) = f.downcast::<OnWritable>() {
-                res.on_writable(*f);
+                res.hold_on_writable(*f);
             }
         }
         Op::Cork(f) => {

@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use super::later::{DeferredResponse, LoopHandle};
+use super::letter::OnAborted;
 use super::letter::Ticket;
-use super::response::{Exchange, Held, HttpResponse, Phase};
+use super::response::{Exchange, Held, HttpResponse, OnWritable, Phase};
 use crate::net::link::uncork_when_full;
 
 impl HttpResponse<'_> {
@@ -75,8 +76,13 @@ impl HttpResponse<'_> {
         &mut self,
         f: impl FnMut(&mut HttpResponse<'_>, u64) -> bool + Send + 'static,
     ) {
+        self.hold_on_writable(Box::new(f));
+    }
+
+    /// Keeps an already boxed `on_writable` (from a deferred handle's letter).
+    pub(super) fn hold_on_writable(&mut self, f: OnWritable) {
         if let Some(held) = self.held() {
-            held.on_writable = Some(Box::new(f));
+            held.on_writable = Some(f);
         }
     }
 
@@ -84,8 +90,13 @@ impl HttpResponse<'_> {
     /// (uWebSockets' `onAborted`): after it, nothing can be sent. Registering it means the
     /// answer comes later: the handler may return without ending the response.
     pub fn on_aborted(&mut self, f: impl FnOnce() + Send + 'static) {
+        self.hold_on_aborted(Box::new(f));
+    }
+
+    /// Keeps an already boxed `on_aborted` (from a deferred handle's letter).
+    pub(super) fn hold_on_aborted(&mut self, f: OnAborted) {
         if let Some(held) = self.held() {
-            held.on_aborted = Some(Box::new(f));
+            held.on_aborted = Some(f);
         }
     }
 
