@@ -1,17 +1,30 @@
 //! WebSocket echo on every path (the Autobahn fuzzing client's target): every message comes
 //! back with its opcode; messages up to 16 MiB. A plain GET answers 200 with a line of text.
 //!
+//! permessage-deflate (RFC 7692) is negotiated as `COMPRESSION` says: `shared` (the default:
+//! one compressor per loop), `dedicated` (one per socket, with context takeover) or `off`.
+//!
 //! Run: `PORT=9001 cargo run --release --example echo_server` (`THREADS=1` for one loop, as the
 //! single-core peers in ../shared/peers run).
 
 mod common;
 
-use uweb::{App, WebSocketBehavior};
+use uweb::{App, CompressOptions, WebSocketBehavior};
+
+/// `COMPRESSION`: `shared` (default), `dedicated` or `off`.
+fn compression() -> (&'static str, CompressOptions) {
+    match std::env::var("COMPRESSION").as_deref() {
+        Ok("off") => ("off", CompressOptions::DISABLED),
+        Ok("dedicated") => ("dedicated", CompressOptions::DEDICATED),
+        _ => ("shared", CompressOptions::SHARED),
+    }
+}
 
 fn main() -> std::io::Result<()> {
     let port = common::port(9001);
     let threads = common::threads();
-    println!("echo server on ws://localhost:{port}/ with {threads} loop(s)");
+    let (mode, compression) = compression();
+    println!("echo server on ws://localhost:{port}/ with {threads} loop(s), compression {mode}");
     App::new()
         .threads(threads)
         .ws::<()>(
@@ -20,6 +33,7 @@ fn main() -> std::io::Result<()> {
                 .max_payload_length(16 * 1024 * 1024)
                 // An echo of a 16 MiB message must not be dropped; reading pauses meanwhile.
                 .max_backpressure(64 * 1024 * 1024)
+                .compression(compression)
                 .message(|ws, message, opcode| {
                     ws.send(message, opcode);
                 }),

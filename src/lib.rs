@@ -153,6 +153,7 @@ pub use router::ParamKey;
 pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 pub use stats::{Counters, CountersHandle};
 pub use ws::{
-    Decode, OpCode, Publisher, SendStatus, UNSUPPORTED_DATA, UpgradeContext, WebSocket,
-    WebSocketBehavior, WebSocketEndpoint, WebSocketHandle,
+    CompressOptions, Compressor, Decode, Decompressor, OpCode, Publisher, SendStatus,
+    UNSUPPORTED_DATA, UpgradeContext, WebSocket, WebSocketBehavior, WebSocketEndpoint,
+    WebSocketHandle,
 };

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::codec::OpCode;
+use super::deflate::options::CompressOptions;
 use super::handle::{Callback, Core, Hooks, WebSocket};
 use super::handshake::{self, Check};
 use super::route::ErasedBehavior;
@@ -140,6 +141,16 @@ impl<U> WebSocketBehavior<U> {
         self
     }
 
+    /// permessage-deflate (RFC 7692) for this route: which compressor and decompressor
+    /// (shared per loop or dedicated per socket), the size threshold and level
+    /// (uWebSockets' `compression`). Default [`CompressOptions::DISABLED`]: offers are
+    /// declined. With compression on, [`max_payload_length`](Self::max_payload_length)
+    /// limits the inflated size, checked while inflating (close 1009).
+    pub fn compression(mut self, options: CompressOptions) -> Self {
+        self.settings.compression = options;
+        self
+    }
+
     /// Called for every valid handshake, with the request (path parameters, query, fields)
     /// and a context to pass to [`HttpResponse::upgrade`]. The handler either upgrades with
     /// its user data, or answers with any HTTP response to refuse. Without this callback,
@@ -265,7 +276,9 @@ pub(crate) fn route_handler<U: Default + Send + 'static>(
         Check::Accept(key) => {
             let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
             let erased = Arc::clone(&behavior) as Arc<dyn ErasedBehavior>;
-            let ctx = UpgradeContext::new(accept, erased).with_params(req);
+            let ctx = UpgradeContext::new(accept, erased)
+                .with_params(req)
+                .with_deflate(req);
             match &behavior.upgrade {
                 Some(hook) => hook(res, req, ctx),
                 None => res.upgrade(U::default(), ctx),

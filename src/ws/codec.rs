@@ -41,6 +41,12 @@ impl OpCode {
 /// The longest frame header: 2 bytes, 8 bytes of extended length, 4 bytes of mask.
 pub(crate) const MAX_HEADER_BYTES: usize = 14;
 
+/// RSV1 in a frame's first byte: the message is compressed (RFC 7692 section 6).
+pub(crate) const RSV1: u8 = 0x40;
+
+/// RSV1 in [`Header::rsv_bits`].
+pub(crate) const RSV1_BIT: u8 = 0b100;
+
 /// Largest control frame payload (RFC 6455 section 5.5), in bytes.
 pub(crate) const MAX_CONTROL_PAYLOAD: usize = 125;
 
@@ -50,8 +56,11 @@ pub(crate) const MAX_CONTROL_PAYLOAD: usize = 125;
 pub struct Header {
     /// FIN bit: last frame of its message.
     pub fin: bool,
-    /// Any of RSV1-3 set (no extension is negotiated, so this is a protocol error).
+    /// Any of RSV1-3 set (a protocol error unless an extension gave it a meaning).
     pub rsv: bool,
+    /// The reserved bits: RSV1 as `0b100` (permessage-deflate's "compressed", RFC 7692
+    /// section 6), RSV2 as `0b010`, RSV3 as `0b001`.
+    pub rsv_bits: u8,
     /// The opcode.
     pub opcode: RawOpCode,
     /// The masking key; clients must mask every frame (RFC 6455 section 5.3).
@@ -112,6 +121,7 @@ pub fn parse_header(buf: &[u8]) -> Result<Option<Header>, BadHeader> {
     Ok(Some(Header {
         fin: first & 0x80 != 0,
         rsv: first & 0x70 != 0,
+        rsv_bits: (first >> 4) & 0b111,
         opcode: RawOpCode::from(opcode),
         mask,
         payload_len,
@@ -133,6 +143,7 @@ pub fn parse_header_tungstenite(buf: &[u8]) -> Result<Option<Header>, BadHeader>
             Ok(Some(Header {
                 fin: h.is_final,
                 rsv: h.rsv1 || h.rsv2 || h.rsv3,
+                rsv_bits: u8::from(h.rsv1) << 2 | u8::from(h.rsv2) << 1 | u8::from(h.rsv3),
                 opcode: h.opcode,
                 mask: h.mask,
                 payload_len,

@@ -10,7 +10,10 @@ use std::mem;
 
 use tungstenite::protocol::frame::coding::{CloseCode, Control, Data, OpCode as RawOpCode};
 
-use super::codec::{self, MAX_CONTROL_PAYLOAD, OpCode};
+use super::codec::{self, MAX_CONTROL_PAYLOAD, OpCode, RSV1_BIT};
+use super::deflate::context::InflateError;
+use super::deflate::options::CompressOptions;
+use super::deflate::{LoopDeflate, SocketDeflate};
 use super::utf8;
 
 /// Close code for a protocol error (RFC 6455 section 7.4.1).
@@ -102,6 +105,24 @@ pub struct WsConn {
     utf8_checked: u32,
     partial: Option<Partial>,
     close_state: CloseState,
+    /// The message in progress is compressed (RSV1 on its first frame, RFC 7692 section 6).
+    compressed: bool,
+}
+
+/// What inflates a socket's compressed messages: its negotiated permessage-deflate and the
+/// loop's shared contexts.
+pub(crate) struct Inflate<'d> {
+    pub(crate) socket: SocketDeflate,
+    /// The socket's slab key (for its dedicated context).
+    pub(crate) key: usize,
+    pub(crate) shared: &'d mut LoopDeflate,
+    pub(crate) options: &'d CompressOptions,
+}
+
+/// Compressed bytes a message may take: its size limit and deflate's worst-case growth
+/// (stored blocks: 5 bytes per 64 KiB) with room to spare.
+fn compressed_limit(max_payload: usize) -> usize {
+    max_payload.saturating_add(max_payload / 1024 + 64)
 }
 
 impl Default for WsConn {
@@ -120,6 +141,7 @@ impl WsConn {
             utf8_checked: 0,
             partial: None,
             close_state: CloseState::Open,
+            compressed: false,
         }
     }
 
@@ -134,11 +156,26 @@ impl WsConn {
     /// partial frame header or control frame) must be offered again with more data.
     /// Frames (pong, close) the protocol requires in answer are appended to `out`.
     /// Messages longer than `max_payload` bytes fail the connection with close code 1009.
+    #[cfg_attr(not(any(test, feature = "internals")), allow(dead_code))]
     pub fn next<'a>(
         &mut self,
         input: &'a mut [u8],
         out: &mut Vec<u8>,
         max_payload: usize,
+    ) -> (usize, Option<Event<'a>>) {
+        self.next_inflating(input, out, max_payload, None)
+    }
+
+    /// [`next`](Self::next) on a socket that negotiated permessage-deflate when `deflate` is
+    /// given: a data message whose first frame has RSV1 set is inflated (at most
+    /// `max_payload` bytes, else close 1009; a corrupt stream or inflated text that is not
+    /// UTF-8 gets 1007). Without `deflate`, RSV1 is a protocol error (1002).
+    pub(crate) fn next_inflating<'a>(
+        &mut self,
+        input: &'a mut [u8],
+        out: &mut Vec<u8>,
+        max_payload: usize,
+        mut deflate: Option<Inflate<'_>>,
     ) -> (usize, Option<Event<'a>>) {
         let mut pos = 0;
         loop {
@@ -157,7 +194,16 @@ impl WsConn {
                     let kind = self.kind.take().unwrap_or(OpCode::Binary);
                     self.utf8_checked = 0;
                     let message = mem::take(&mut self.message);
+                    let compressed = mem::take(&mut self.compressed);
                     if self.close_state == CloseState::Open {
+                        let message = if compressed {
+                            match inflate(&mut deflate, &message, kind, max_payload) {
+                                Ok(inflated) => inflated,
+                                Err(code) => return (input.len(), Some(self.fail(out, code))),
+                            }
+                        } else {
+                            message
+                        };
                         return (pos, Some(Event::Message(Payload::Owned(message), kind)));
                     }
                 }
@@ -168,7 +214,13 @@ impl WsConn {
                 Ok(None) => return (pos, None),
                 Err(_) => return (input.len(), Some(self.fail(out, PROTOCOL_ERROR))),
             };
-            let Some(mask) = header.mask.filter(|_| !header.rsv) else {
+            // RSV1 means "compressed" on the first frame of a data message, and only with
+            // permessage-deflate negotiated (RFC 7692 section 6.1); any other reserved bit
+            // is an error (RFC 6455 section 5.2).
+            let compressed_start = header.rsv_bits == RSV1_BIT
+                && deflate.is_some()
+                && matches!(header.opcode, RawOpCode::Data(Data::Text | Data::Binary));
+            let Some(mask) = header.mask.filter(|_| !header.rsv || compressed_start) else {
                 // Unmasked client frame, or a reserved bit without a negotiated extension.
                 return (input.len(), Some(self.fail(out, PROTOCOL_ERROR)));
             };
@@ -206,7 +258,16 @@ impl WsConn {
                 // A continuation with nothing to continue, or a new message inside another.
                 _ => return (input.len(), Some(self.fail(out, PROTOCOL_ERROR))),
             };
-            if self.message.len() as u64 + header.payload_len > max_payload as u64 {
+            let compressed = if self.kind.is_none() {
+                compressed_start
+            } else {
+                self.compressed
+            };
+            let limit = match compressed {
+                true => compressed_limit(max_payload),
+                false => max_payload,
+            };
+            if self.message.len() as u64 + header.payload_len > limit as u64 {
                 return (input.len(), Some(self.fail(out, MESSAGE_TOO_BIG)));
             }
             if header.fin && self.kind.is_none() && available >= header.payload_len {
@@ -221,12 +282,19 @@ impl WsConn {
                 let total = input.len();
                 let payload = &mut input[start..end];
                 codec::unmask(payload, mask, 0);
+                if compressed {
+                    return match inflate(&mut deflate, payload, kind, max_payload) {
+                        Ok(inflated) => (end, Some(Event::Message(Payload::Owned(inflated), kind))),
+                        Err(code) => (total, Some(self.fail(out, code))),
+                    };
+                }
                 if kind == OpCode::Text && std::str::from_utf8(payload).is_err() {
                     return (total, Some(self.fail(out, INVALID_PAYLOAD)));
                 }
                 return (end, Some(Event::Message(Payload::Borrowed(payload), kind)));
             }
             self.kind = Some(kind);
+            self.compressed = compressed;
             self.partial = Some(Partial {
                 remaining: header.payload_len,
                 mask,
@@ -248,7 +316,8 @@ impl WsConn {
         // After our close frame, data is dropped unread and unchecked.
         if self.close_state == CloseState::Open {
             self.message.extend_from_slice(chunk);
-            if self.kind == Some(OpCode::Text) {
+            // A compressed text message is checked once inflated.
+            if self.kind == Some(OpCode::Text) && !self.compressed {
                 let mut checked = self.utf8_checked as usize;
                 let last = frame_done && partial.fin;
                 let valid = utf8::advance(&self.message, &mut checked, last);
@@ -307,6 +376,7 @@ impl WsConn {
         self.drop_message();
         self.kind = None;
         self.partial = None;
+        self.compressed = false;
     }
 
     /// Frees the message being assembled and its UTF-8 progress, which indexes into it.
@@ -329,6 +399,24 @@ impl WsConn {
         true
     }
 
+    /// Appends a message frame with `payload` compressed by `deflate` (RSV1 set); false
+    /// (nothing written) once we have closed.
+    pub(crate) fn send_compressed(
+        &self,
+        out: &mut Vec<u8>,
+        payload: &[u8],
+        opcode: OpCode,
+        (deflate, key): (SocketDeflate, usize),
+        options: &CompressOptions,
+        shared: &mut LoopDeflate,
+    ) -> bool {
+        if self.close_state != CloseState::Open {
+            return false;
+        }
+        deflate.write_frame(key, options, shared, out, payload, opcode);
+        true
+    }
+
     /// Starts the closing handshake: appends a close frame with `code` and `reason` (cut to
     /// fit 123 bytes). Codes that may not be sent (1005, 1006, 1015, or outside the RFC 6455
     /// section 7.4 ranges) give an empty close payload. False if we had closed already.
@@ -347,6 +435,31 @@ impl WsConn {
     pub(crate) fn abort(&mut self) {
         self.finish();
     }
+}
+
+/// Inflates a whole compressed message and checks a text one is UTF-8; the close code to
+/// fail with otherwise.
+fn inflate(
+    deflate: &mut Option<Inflate<'_>>,
+    compressed: &[u8],
+    kind: OpCode,
+    max_payload: usize,
+) -> Result<Vec<u8>, u16> {
+    let Some(d) = deflate else {
+        return Err(PROTOCOL_ERROR);
+    };
+    let message = d
+        .socket
+        .inflate(d.key, d.options, d.shared, compressed, max_payload)
+        .map_err(|e| match e {
+            InflateError::TooBig => MESSAGE_TOO_BIG,
+            InflateError::Corrupt => INVALID_PAYLOAD,
+        })?;
+    if kind == OpCode::Text && std::str::from_utf8(&message).is_err() {
+        d.shared.recycle(message);
+        return Err(INVALID_PAYLOAD);
+    }
+    Ok(message)
 }
 
 /// How far the payload of a frame in progress got.

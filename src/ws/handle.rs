@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::codec::OpCode;
 use super::conn::{ABNORMAL, WsConn};
+use super::deflate::SocketDeflate;
 use super::pubsub::{Hub, LoopTopics, Published, TopicId};
 use super::remote::{WebSocketHandle, WsCourier, WsOp};
 use super::settings::Settings;
@@ -174,6 +175,8 @@ pub(crate) struct Subscriptions {
 /// Everything a callback's handle borrows, except the user data.
 pub(crate) struct Core<'a> {
     pub(crate) conn: &'a mut WsConn,
+    /// The socket's negotiated permessage-deflate, if any.
+    pub(crate) deflate: Option<SocketDeflate>,
     pub(crate) lifecycle: &'a mut Lifecycle,
     pub(crate) subs: &'a mut Subscriptions,
     /// Set when a frame is queued (for `reset_idle_timeout_on_send`).
@@ -230,7 +233,26 @@ impl Core<'_> {
                     .id(&published.topic)
                     .is_some_and(|id| self.subs.topics.contains(&id));
             if to_me {
-                self.cork.extend_from_slice(&published.frame);
+                match self.deflate {
+                    Some(deflate)
+                        if SocketDeflate::compresses(
+                            &self.settings.compression,
+                            true,
+                            published.payload().len(),
+                            published.opcode,
+                        ) =>
+                    {
+                        deflate.write_frame(
+                            self.key,
+                            &self.settings.compression,
+                            &mut self.side.deflate,
+                            self.cork,
+                            published.payload(),
+                            published.opcode,
+                        );
+                    }
+                    _ => self.cork.extend_from_slice(&published.frame),
+                }
                 bump(&self.stats.messages_sent);
             }
         }
@@ -239,7 +261,14 @@ impl Core<'_> {
 
     /// Writes one frame unless closed or over the backpressure limit. `Err(())`: the
     /// connection must be dropped (a failed write, or `close_on_backpressure_limit`).
-    pub(crate) fn send(&mut self, message: &[u8], opcode: OpCode) -> Result<SendStatus, ()> {
+    /// With `compress`, a data message of at least the route's threshold is compressed if
+    /// the socket negotiated permessage-deflate.
+    pub(crate) fn send(
+        &mut self,
+        message: &[u8],
+        opcode: OpCode,
+        compress: bool,
+    ) -> Result<SendStatus, ()> {
         if !self.lifecycle.is_open() {
             return Ok(SendStatus::Dropped);
         }
@@ -256,7 +285,20 @@ impl Core<'_> {
             Err(_) => return Err(()),
         }
         self.deliver_pending();
-        self.conn.send(self.cork, message, opcode);
+        let options = &self.settings.compression;
+        match self.deflate {
+            Some(deflate)
+                if SocketDeflate::compresses(options, compress, message.len(), opcode) =>
+            {
+                let shared = &mut self.side.deflate;
+                let socket = (deflate, self.key);
+                self.conn
+                    .send_compressed(self.cork, message, opcode, socket, options, shared);
+            }
+            _ => {
+                self.conn.send(self.cork, message, opcode);
+            }
+        }
         if matches!(opcode, OpCode::Text | OpCode::Binary) {
             bump(&self.stats.messages_sent);
         }
@@ -305,14 +347,38 @@ impl<U> WebSocket<'_, U> {
     /// bytes are already buffered (and closes the socket if `close_on_backpressure_limit`),
     /// or once the socket is closing; [`SendStatus::Backpressure`] when queued behind bytes
     /// the kernel has not taken; else [`SendStatus::Success`].
+    ///
+    /// On a route with compression ([`WebSocketBehavior::compression`](crate::WebSocketBehavior::compression))
+    /// and a socket that negotiated permessage-deflate, text and binary messages of at least
+    /// the threshold are compressed (RFC 7692); see
+    /// [`send_with_compression`](Self::send_with_compression) to choose per message.
     pub fn send(&mut self, message: impl AsRef<[u8]>, opcode: OpCode) -> SendStatus {
-        self.send_frame(message.as_ref(), opcode)
+        self.send_frame(message.as_ref(), opcode, true)
+    }
+
+    /// [`send`](Self::send), compressing only if `compress` (uWebSockets'
+    /// `send(message, opCode, compress)`): with `false` the message goes uncompressed even
+    /// on a compressed socket (already compressed data, or latency-critical messages);
+    /// with `true` it is compressed when the socket negotiated permessage-deflate and it is
+    /// at least the route's threshold. Control frames are never compressed.
+    pub fn send_with_compression(
+        &mut self,
+        message: impl AsRef<[u8]>,
+        opcode: OpCode,
+        compress: bool,
+    ) -> SendStatus {
+        self.send_frame(message.as_ref(), opcode, compress)
+    }
+
+    /// Whether this socket negotiated permessage-deflate (RFC 7692) in its handshake.
+    pub fn is_compressed(&self) -> bool {
+        self.core.deflate.is_some()
     }
 
     /// [`send`](Self::send) and [`ping`](Self::ping): a connection that must be dropped
     /// is closed here, so its close callback runs (1006) before this returns.
-    fn send_frame(&mut self, message: &[u8], opcode: OpCode) -> SendStatus {
-        match self.core.send(message, opcode) {
+    fn send_frame(&mut self, message: &[u8], opcode: OpCode, compress: bool) -> SendStatus {
+        match self.core.send(message, opcode, compress) {
             Ok(status) => status,
             Err(()) => {
                 self.close();
@@ -514,7 +580,7 @@ impl<U> WebSocket<'_, U> {
     /// [`SendStatus::Dropped`].
     pub fn send_json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> SendStatus {
         match serde_json::to_vec(value) {
-            Ok(json) => self.send_frame(&json, OpCode::Text),
+            Ok(json) => self.send_frame(&json, OpCode::Text, true),
             Err(e) => {
                 log::error!("send_json: {e}");
                 SendStatus::Dropped
@@ -524,7 +590,7 @@ impl<U> WebSocket<'_, U> {
 
     /// Sends a ping with `payload` (cut to 125 bytes).
     pub fn ping(&mut self, payload: impl AsRef<[u8]>) -> SendStatus {
-        self.send_frame(payload.as_ref(), OpCode::Ping)
+        self.send_frame(payload.as_ref(), OpCode::Ping, false)
     }
 }
 

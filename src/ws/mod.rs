@@ -1,12 +1,13 @@
 //! WebSocket (RFC 6455): the opening handshake, the frame codec, the sans-IO connection, the
 //! callback handle and its hooks, per-route behaviors, what a route hands the loop, pub/sub
 //! topics, handles for other threads and endpoints with an encoding. Files import in this
-//! order, never back: `settings`, `codec`, `utf8`, `conn`, `pubsub`, `handshake`, `remote` ->
+//! order, never back: `codec`, `deflate`, `settings`, `utf8`, `conn`, `pubsub`, `handshake`, `remote` ->
 //! `handle` -> `route` -> `upgrade` -> `behavior`, `session` -> `endpoint`.
 
 pub(crate) mod behavior;
 pub(crate) mod codec;
 pub(crate) mod conn;
+pub(crate) mod deflate;
 pub(crate) mod endpoint;
 pub(crate) mod handle;
 pub(crate) mod handshake;
@@ -21,6 +22,7 @@ mod utf8;
 
 pub use behavior::WebSocketBehavior;
 pub use codec::OpCode;
+pub use deflate::options::{CompressOptions, Compressor, Decompressor};
 pub use endpoint::{Decode, UNSUPPORTED_DATA, WebSocketEndpoint};
 pub use handle::{SendStatus, WebSocket};
 pub use pubsub::Publisher;

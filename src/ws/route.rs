@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use super::deflate::negotiate::Agreement;
 use super::handle::{Callback, Core};
 use super::settings::Settings;
 use super::side::RouteParams;
@@ -29,6 +30,8 @@ pub(crate) struct Accepted {
     pub(crate) user: Box<dyn Any + Send>,
     /// The route's parameters, when its pattern has some.
     pub(crate) params: Option<Box<RouteParams>>,
+    /// The permessage-deflate agreement of the handshake, if one was negotiated.
+    pub(crate) deflate: Option<Agreement>,
 }
 
 impl std::fmt::Debug for Accepted {

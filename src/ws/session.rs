@@ -8,10 +8,13 @@ use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use super::codec::OpCode;
-use super::conn::{ABNORMAL, CloseState, Event, INTERNAL_ERROR, WsConn};
+use super::conn::{ABNORMAL, CloseState, Event, INTERNAL_ERROR, Inflate, Payload, WsConn};
+use super::deflate::{LoopDeflate, SharedFrames, SocketDeflate};
 use super::handle::{Callback, Core, Lifecycle, Subscriptions};
-use super::pubsub::{Hub, LoopTopics};
+use super::pubsub::{Hub, LoopTopics, Published};
 use super::remote::{WsCourier, WsOp, WsTicket};
 use super::route::{Accepted, ErasedBehavior};
 use super::settings::Settings;
@@ -70,6 +73,7 @@ impl Default for IdleClock {
 /// the route's behavior.
 pub(crate) struct WsState {
     conn: WsConn,
+    deflate: Option<SocketDeflate>,
     lifecycle: Lifecycle,
     pub(crate) subs: Subscriptions,
     pub(crate) clock: IdleClock,
@@ -90,6 +94,7 @@ impl WsState {
     /// The WebSocket side of a socket whose handshake was just accepted.
     pub(crate) fn new(accepted: Accepted) -> Self {
         WsState {
+            deflate: accepted.deflate.map(SocketDeflate::new),
             conn: WsConn::new(),
             lifecycle: Lifecycle::Open,
             subs: Subscriptions::default(),
@@ -97,6 +102,25 @@ impl WsState {
             user: accepted.user,
             behavior: accepted.behavior,
         }
+    }
+
+    /// The frame carrying published `message` to this socket: compressed if it negotiated
+    /// permessage-deflate (`frames` keeps the loop's shared compressions of it), else the
+    /// message's own frame.
+    pub(crate) fn publish_frame(
+        &self,
+        key: usize,
+        message: &Published,
+        shared: &mut LoopDeflate,
+        frames: &mut SharedFrames,
+    ) -> Bytes {
+        let options = &self.behavior.settings().compression;
+        self.deflate
+            .and_then(|deflate| {
+                let (payload, opcode) = (message.payload(), message.opcode);
+                deflate.publish_frame(key, options, shared, frames, payload, opcode)
+            })
+            .unwrap_or_else(|| message.frame.clone())
     }
 
     /// The route's settings.
@@ -132,6 +156,7 @@ impl WsState {
         let mut stage = callback.stage();
         let mut core = Core {
             conn: &mut self.conn,
+            deflate: self.deflate,
             lifecycle: &mut self.lifecycle,
             subs: &mut self.subs,
             sent: &mut self.clock.sent,
@@ -213,7 +238,16 @@ impl WsState {
                     return input.len();
                 }
             }
-            let (used, event) = self.conn.next(&mut input[pos..], env.cork, max);
+            let options = &self.behavior.settings().compression;
+            let inflate = self.deflate.map(|socket| Inflate {
+                socket,
+                key: env.key,
+                shared: &mut env.side.deflate,
+                options,
+            });
+            let (used, event) = self
+                .conn
+                .next_inflating(&mut input[pos..], env.cork, max, inflate);
             pos += used;
             let Some(event) = event else {
                 return pos;
@@ -232,6 +266,9 @@ impl WsState {
                 Event::Fail(code) => Callback::Closed(*code, ""),
             };
             self.call(env, callback);
+            if let Event::Message(Payload::Owned(buffer), _) = event {
+                env.side.deflate.recycle(buffer);
+            }
         }
     }
 

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::deflate::options::CompressOptions;
+
 /// Limits and timers of one WebSocket route, with uWebSockets' defaults.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Settings {
@@ -12,6 +14,7 @@ pub(crate) struct Settings {
     pub(crate) reset_idle_timeout_on_send: bool,
     pub(crate) send_pings_automatically: bool,
     pub(crate) max_lifetime: Option<Duration>,
+    pub(crate) compression: CompressOptions,
 }
 
 impl Default for Settings {
@@ -24,6 +27,7 @@ impl Default for Settings {
             reset_idle_timeout_on_send: false,
             send_pings_automatically: true,
             max_lifetime: None,
+            compression: CompressOptions::DISABLED,
         }
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use super::deflate::LoopDeflate;
 use super::remote::Tickets;
 use crate::router::ParamKey;
 
@@ -39,6 +40,8 @@ pub(crate) struct Side {
     params: HashMap<usize, Box<RouteParams>>,
     /// Client addresses from PROXY protocol headers.
     proxied: HashMap<usize, SocketAddr>,
+    /// The loop's shared permessage-deflate contexts.
+    pub(crate) deflate: LoopDeflate,
 }
 
 impl Side {
@@ -65,6 +68,7 @@ impl Side {
     /// Socket `key` is gone: its handles learn it, its entries go.
     pub(crate) fn close(&mut self, key: usize) {
         self.tickets.close(key);
+        self.deflate.close(key);
         if !self.params.is_empty() {
             self.params.remove(&key);
         }

@@ -5,6 +5,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use super::deflate::negotiate::{Agreement, negotiate};
 use super::handshake;
 use super::route::{Accepted, ErasedBehavior};
 use super::side::RouteParams;
@@ -24,6 +25,8 @@ pub struct UpgradeContext<U> {
     refused: Option<Box<str>>,
     /// The route's parameters, for `WebSocket::parameter`.
     params: Option<Box<RouteParams>>,
+    /// permessage-deflate, if negotiated (its response field is in `fields`).
+    deflate: Option<Agreement>,
 }
 
 impl<U> std::fmt::Debug for UpgradeContext<U> {
@@ -44,7 +47,26 @@ impl<U> UpgradeContext<U> {
             _user: PhantomData,
             refused: None,
             params: None,
+            deflate: None,
         }
+    }
+
+    /// Negotiates permessage-deflate (RFC 7692) with the request's offers under the route's
+    /// options: the agreement is kept and `Sec-WebSocket-Extensions` answered.
+    pub(crate) fn with_deflate(mut self, req: &HttpRequest<'_>) -> Self {
+        let options = self.behavior.settings().compression;
+        if !options.enabled() {
+            return self;
+        }
+        let offers = req
+            .headers()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
+            .filter_map(|(_, value)| std::str::from_utf8(value).ok());
+        if let Some((agreement, response)) = negotiate(offers, &options) {
+            self.write_header("Sec-WebSocket-Extensions", &response);
+            self.deflate = Some(agreement);
+        }
+        self
     }
 
     /// Keeps the route's parameters of the handshake request (none: nothing kept).
@@ -115,6 +137,7 @@ impl HttpResponse<'_> {
             behavior: ctx.behavior,
             user: Box::new(user_data),
             params: ctx.params,
+            deflate: ctx.deflate,
         };
         let write = |out: &mut Vec<u8>| {
             handshake::write_switching_protocols(out, &ctx.accept, &ctx.fields);

@@ -10,6 +10,7 @@ use super::super::service::Service;
 use super::Worker;
 use crate::net::link::Link;
 use crate::stats::bump;
+use crate::ws::deflate::SharedFrames;
 use crate::ws::pubsub::Published;
 
 /// Fan-out rounds per iteration: callbacks run by a round (`dropped`) may publish again.
@@ -31,6 +32,7 @@ impl<S: Service> Worker<S> {
                 let Some(id) = self.topics.id(&message.topic) else {
                     continue;
                 };
+                let mut frames = SharedFrames::default();
                 // Copied out: a `dropped` callback may change the subscriber list.
                 self.subscribers.clear();
                 self.subscribers
@@ -38,7 +40,7 @@ impl<S: Service> Worker<S> {
                 for i in 0..self.subscribers.len() {
                     let key = self.subscribers[i];
                     if message.sender != Some(key) {
-                        self.deliver(key, message, index, generation);
+                        self.deliver(key, message, (index, generation), &mut frames);
                     }
                 }
             }
@@ -66,8 +68,16 @@ impl<S: Service> Worker<S> {
     }
 
     /// Queues `message` (number `index` of batch `generation`) on subscriber `key`, or runs
-    /// its `dropped` callback when it is over `max_backpressure`.
-    fn deliver(&mut self, key: usize, message: &Published, index: usize, generation: u32) {
+    /// its `dropped` callback when it is over `max_backpressure`. A compressed socket gets
+    /// the message compressed: once per loop and window size (`frames`) with the shared
+    /// compressor, by its own with a dedicated one.
+    fn deliver(
+        &mut self,
+        key: usize,
+        message: &Published,
+        (index, generation): (usize, u32),
+        frames: &mut SharedFrames,
+    ) {
         let Some(socket) = self.sockets.get_mut(key) else {
             return;
         };
@@ -100,7 +110,8 @@ impl<S: Service> Worker<S> {
         if !socket.wire.has_queued_frames() {
             self.dirty.push(key);
         }
-        socket.wire.queue_frame(message.frame.clone());
+        let frame = ws.publish_frame(key, message, &mut self.side.deflate, frames);
+        socket.wire.queue_frame(frame);
         bump(&self.stats.messages_sent);
         if let Some(armed) = ws_published(&mut ws.clock, &settings, armed, self.now) {
             socket.arm(armed);
