@@ -3,12 +3,13 @@
 //!
 //! Run: `PORT=3000 cargo run --release --example broadcast`, then open
 //! `http://localhost:3000/#lobby` in two browser tabs. The room `private` is refused (403).
+//! Browsers negotiate permessage-deflate (RFC 7692); the page shows the extension it got.
 
 mod common;
 
 use std::time::Duration;
 
-use uweb::{App, OpCode, WebSocketBehavior};
+use uweb::{App, CompressOptions, OpCode, WebSocketBehavior};
 
 /// Per-socket data: the room joined and a short name for the member.
 #[derive(Default)]
@@ -22,6 +23,7 @@ const PAGE: &str = r#"<!doctype html>
 <title>uweb chat</title>
 <style>body{font:16px sans-serif;max-width:40em;margin:2em auto}#log{height:20em;overflow:auto;border:1px solid #ccc;padding:.5em}</style>
 <h1>Room <span id="room"></span></h1>
+<p>WebSocket extensions: <code id="ext">(connecting)</code></p>
 <div id="log"></div>
 <form id="form"><input id="text" autocomplete="off" size="50" autofocus> <button>Send</button></form>
 <script>
@@ -30,6 +32,7 @@ document.getElementById("room").textContent = room;
 const log = document.getElementById("log");
 const show = (line) => { const p = document.createElement("div"); p.textContent = line; log.append(p); log.scrollTop = log.scrollHeight; };
 const ws = new WebSocket(`ws://${location.host}/chat/${encodeURIComponent(room)}`);
+ws.onopen = () => { document.getElementById("ext").textContent = ws.extensions || "(none)"; };
 ws.onmessage = (e) => show(e.data);
 ws.onclose = (e) => show(`(closed: ${e.code} ${e.reason})`);
 document.getElementById("form").onsubmit = (e) => {
@@ -53,6 +56,9 @@ fn main() -> std::io::Result<()> {
             WebSocketBehavior::new()
                 .max_payload_length(16 * 1024)
                 .idle_timeout(Duration::from_secs(120))
+                // permessage-deflate with one compressor per loop: a line published to a
+                // room is compressed once for every member on the loop.
+                .compression(CompressOptions::SHARED)
                 .upgrade(|res, req, ctx| {
                     let room = req.parameter("room").unwrap_or_default().to_owned();
                     if room == "private" {

@@ -279,6 +279,57 @@ fn sse_page_shows_events_in_headless_chromium() {
 }
 
 #[test]
+fn broadcast_page_negotiates_permessage_deflate_in_headless_chromium() {
+    let (_server, addr) = start("broadcast", &[]);
+    // A raw client without compression in the same room.
+    let stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let (mut ws, _) =
+        tungstenite::client(format!("ws://{addr}/chat/lobby"), stream).expect("handshake");
+    assert!(
+        ws.read()
+            .unwrap()
+            .to_text()
+            .unwrap()
+            .starts_with("welcome to lobby")
+    );
+    let Some(mut page) = Browser::open(&format!("http://{addr}/#lobby")) else {
+        return;
+    };
+    wait_until("the page to connect", || {
+        page.evaluate("document.getElementById('ext').textContent")
+            .as_str()
+            .is_some_and(|t| t != "(connecting)")
+    });
+    let extensions = page.evaluate("document.getElementById('ext').textContent");
+    assert!(
+        extensions
+            .as_str()
+            .is_some_and(|e| e.starts_with("permessage-deflate")),
+        "{extensions}"
+    );
+    // Long enough to be compressed both ways (the route's threshold is 64 bytes).
+    let line = "hello from chromium, ".repeat(10);
+    page.evaluate(&format!(
+        "document.getElementById('text').value = '{line}'; \
+         document.getElementById('form').requestSubmit(); true"
+    ));
+    wait_until("the page to show its compressed echo", || {
+        page.evaluate("document.getElementById('log').textContent")
+            .as_str()
+            .is_some_and(|t| t.contains(&line))
+    });
+    // The uncompressed member gets it too (skipping the browser's join line).
+    let heard = loop {
+        let text = ws.read().unwrap().to_text().unwrap().to_owned();
+        if !text.ends_with(" joined") {
+            break text;
+        }
+    };
+    assert!(heard.ends_with(&line), "{heard}");
+}
+
+#[test]
 fn socketapi_chat_page_chats_in_headless_chromium() {
     let (_server, addr) = start("socketapi_chat", &[]);
     // A raw client in the same room sees what the page sends.

@@ -225,7 +225,14 @@ mod tests {
         let options = CompressOptions::DEDICATED;
         let message = b"{\"text\":\"a message long enough to be worth compressing at all\"}";
         let mut frame = Vec::new();
-        socket.write_frame(7, &options, &mut contexts, &mut frame, message, OpCode::Text);
+        socket.write_frame(
+            7,
+            &options,
+            &mut contexts,
+            &mut frame,
+            message,
+            OpCode::Text,
+        );
         assert_eq!(frame[0], 0x80 | codec::RSV1 | 0x1, "FIN, RSV1, text");
         assert_eq!(contexts.dedicated_len(), 1);
         let inflated = socket
