@@ -26,6 +26,10 @@ impl HttpResponse<'_> {
     pub fn try_end(&mut self, chunk: impl AsRef<[u8]>, total_size: u64) -> (bool, bool) {
         let chunk = chunk.as_ref();
         if matches!(self.state.phase, Phase::Fresh | Phase::Fields) {
+            if self.state.compress.is_some() && chunk.len() as u64 == total_size {
+                // The whole body in one call: compressed as `end` would.
+                return self.end_whole(chunk);
+            }
             self.write_status("200 OK");
             if !matches!(self.state.phase, Phase::Fields) {
                 return (false, self.state.is_ended());
@@ -57,6 +61,17 @@ impl HttpResponse<'_> {
         }
         let done = matches!(self.state.phase, Phase::Ended);
         (self.link.buffered() == 0, done)
+    }
+
+    /// `try_end` of a whole body, as `end` (which may compress it).
+    #[inline(never)]
+    fn end_whole(&mut self, body: &[u8]) -> (bool, bool) {
+        self.end(body);
+        if uncork_when_full(self.link, self.out).is_err() {
+            self.state.phase = Phase::Aborted;
+            return (false, false);
+        }
+        (self.link.buffered() == 0, self.state.is_ended())
     }
 
     /// Body bytes sent so far, framing not counted (uWebSockets' `getWriteOffset`).
