@@ -19,7 +19,8 @@ impl HttpResponse<'_> {
         accept_encoding: impl IntoIterator<Item = &'v [u8]>,
     ) {
         if self.state.is_fresh() {
-            self.state.compress = config.map(|c| Plan::new(*c, negotiate(accept_encoding)));
+            self.state.compress =
+                config.map(|c| Box::new(Plan::new(*c, negotiate(accept_encoding))));
         }
     }
 

@@ -43,8 +43,9 @@ pub(crate) enum FieldAction {
     WeakenEtag,
 }
 
-/// Compression state of one response of a route that enabled it; kept in the response
-/// state (inline: no allocation until a body is streamed).
+/// Compression state of one response of a route that enabled it; kept, boxed, in the
+/// response state (one small allocation per response of such a route; the coder's state is
+/// the encoder's business).
 #[derive(Debug)]
 pub(crate) struct Plan {
     config: Compression,
