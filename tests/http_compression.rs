@@ -373,17 +373,83 @@ impl ReadToEnd for Client {
 }
 
 #[test]
-fn try_end_with_the_whole_body_is_coded_and_piecewise_is_not() {
+fn try_end_bodies_are_coded_whole_or_piecewise() {
     let server = serve(app(), 1);
     let mut client = Client::connect(server.local_addr());
+    // The whole body in one call: as `end`, with the coded Content-Length.
     let r = client.request(get("/whole-try-end", Some("gzip")));
     assert_eq!(r.header("content-encoding"), Some("gzip"));
+    assert_eq!(
+        r.header("content-length"),
+        Some(r.body.len().to_string().as_str())
+    );
     assert_eq!(decoded(&r), json(BIG).as_bytes());
-    let r = client.request(get("/piecewise-try-end", Some("gzip")));
+    // Piecewise: chunked framing instead of the announced length.
+    for (accept, coding) in [("gzip", Some("gzip")), ("br", br_or(None))] {
+        let r = client.request(get("/piecewise-try-end", Some(accept)));
+        assert_eq!(r.header("content-encoding"), coding, "{accept}");
+        assert_eq!(r.header_all("vary"), ["Accept-Encoding"]);
+        let length = coding.is_none().then(|| json(BIG).len().to_string());
+        assert_eq!(r.header("content-length"), length.as_deref(), "{accept}");
+        assert_eq!(decoded(&r), json(BIG).as_bytes(), "{accept}");
+    }
+    // HTTP/1.0 has no chunked framing: uncoded, with its length.
+    let mut client = Client::connect(server.local_addr());
+    let r = client.request("GET /piecewise-try-end HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n");
     assert_eq!(r.header("content-encoding"), None);
-    assert_eq!(r.header_all("vary"), ["Accept-Encoding"]);
     assert_eq!(r.body, json(BIG).as_bytes());
     server.shutdown();
+}
+
+#[test]
+fn static_files_are_coded_except_ranges_and_compressed_types() {
+    let dir = std::env::temp_dir().join(format!("uweb-compress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = json(300 * 1024);
+    std::fs::write(dir.join("small.json"), json(BIG)).unwrap();
+    std::fs::write(dir.join("big.json"), &big).unwrap();
+    std::fs::write(dir.join("image.png"), json(BIG)).unwrap();
+    let app = App::new().compress(Compression::default()).get(
+        "/static/*",
+        uweb::fs::ServeDir::new(&dir).prefix("/static").handler(),
+    );
+    let server = serve(app, 1);
+    let mut client = Client::connect(server.local_addr());
+    // In one piece (64 KiB or less), and in several.
+    for (name, body) in [("small.json", json(BIG)), ("big.json", big.clone())] {
+        let r = client.request(get(&format!("/static/{name}"), Some("gzip")));
+        assert_eq!(r.status, 200, "{name}");
+        assert_eq!(r.header("content-encoding"), Some("gzip"), "{name}");
+        assert_eq!(r.header_all("vary"), ["Accept-Encoding"], "{name}");
+        assert!(r.header("etag").unwrap().starts_with("W/"), "{name}");
+        assert_eq!(decoded(&r), body.as_bytes(), "{name}");
+        // HEAD: the coding, no length (the coded length is not known without coding).
+        client.send(format!(
+            "HEAD /static/{name} HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n"
+        ));
+        let head = client.head_response();
+        assert_eq!(head.header("content-encoding"), Some("gzip"), "{name}");
+        assert_eq!(head.header_all("vary"), ["Accept-Encoding"], "{name}");
+        // The weakened ETag still validates (weak comparison, RFC 9110 section 13.1.2).
+        let etag = r.header("etag").unwrap().to_owned();
+        let r = client.request(format!(
+            "GET /static/{name} HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\nIf-None-Match: {etag}\r\n\r\n"
+        ));
+        assert_eq!(r.status, 304, "{name}");
+        assert_eq!(r.header_all("vary"), ["Accept-Encoding"], "{name}");
+    }
+    // A range is a part of the file as stored: never coded.
+    let r = client.request(
+        "GET /static/big.json HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\nRange: bytes=10-2009\r\n\r\n",
+    );
+    assert_eq!(r.status, 206);
+    assert_eq!(r.header("content-encoding"), None);
+    assert_eq!(r.body, big.as_bytes()[10..2010]);
+    let r = client.request(get("/static/image.png", Some("gzip")));
+    assert_eq!(r.header("content-encoding"), None);
+    assert_eq!(r.body, json(BIG).as_bytes());
+    server.shutdown();
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

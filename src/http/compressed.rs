@@ -96,7 +96,8 @@ impl HttpResponse<'_> {
         let Some(stream) = self.state.compress.as_mut().and_then(|p| p.stream.as_mut()) else {
             return false;
         };
-        let chunked = matches!(self.state.phase, Phase::Chunked);
+        // Chunked framing for `write`'s body and for `try_end`'s once coded (`Sized`).
+        let chunked = !matches!(self.state.phase, Phase::UntilClose);
         let out = &mut *self.out;
         let ok = with_scratch(|coded| {
             let ok = match last {
@@ -130,6 +131,54 @@ impl HttpResponse<'_> {
             return false;
         }
         self.link.buffered() == 0
+    }
+
+    /// The first `try_end` of a body of `total` bytes sent piecewise: chooses its coding.
+    /// Returns the `Content-Length` to announce: `total` when uncoded; none when coded, the
+    /// body then going with chunked framing (`Transfer-Encoding` is written here) or, for
+    /// HEAD, not at all. HTTP/1.0 has no chunked framing: its bodies stay uncoded.
+    #[inline(never)]
+    pub(super) fn start_sized_coded(&mut self, total: u64) -> Option<u64> {
+        let status = self.state.status;
+        let head = self.state.is(Exchange::HEAD);
+        let http10 = self.state.is(Exchange::HTTP10);
+        let Some(plan) = self.state.compress.as_mut() else {
+            return Some(total);
+        };
+        let len = usize::try_from(total).unwrap_or(usize::MAX);
+        let Some(coding) = plan.choose(status, Some(len)) else {
+            return Some(total);
+        };
+        if head {
+            return None;
+        }
+        if http10 {
+            plan.decline();
+            return Some(total);
+        }
+        plan.stream = Some(Box::new(Stream::new(coding, plan.config())));
+        self.out
+            .extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        None
+    }
+
+    /// `try_end`'s piece of a coded body: codes and sends `piece` (the body's end when
+    /// `last`: the last chunk follows). Returns `try_end`'s `(ok, done)`.
+    #[inline(never)]
+    pub(super) fn try_end_coded(&mut self, piece: &[u8], last: bool) -> (bool, bool) {
+        if piece.is_empty() && !last {
+            return (self.link.buffered() == 0, false);
+        }
+        let ok = self.write_coded(piece, last);
+        if self.state.is_ended() {
+            // The connection was lost, or the encoder failed and it is closing.
+            return (false, false);
+        }
+        if last {
+            self.out.extend_from_slice(b"0\r\n\r\n");
+            self.state.phase = Phase::Ended;
+        }
+        (ok, last)
     }
 
     /// The `Content-Length` to announce for a response ended without its body, where the

@@ -23,6 +23,11 @@ impl HttpResponse<'_> {
     /// memory stays within one chunk per socket. Bytes past `total_size` are never sent. For
     /// a HEAD request the fields go out and the response is done at once. Ignored (`(false,
     /// done)`) on a response that was started with [`write`](Self::write) or is over.
+    ///
+    /// On a route with [compression](crate::Compression): a first call with the whole body
+    /// is [`end`](Self::end); a body sent piecewise that gets a coding goes with chunked
+    /// framing instead of `Content-Length`, each piece coded and flushed, and the write
+    /// offset counts the bytes given (before coding), so resuming from it works as usual.
     pub fn try_end(&mut self, chunk: impl AsRef<[u8]>, total_size: u64) -> (bool, bool) {
         let chunk = chunk.as_ref();
         if matches!(self.state.phase, Phase::Fresh | Phase::Fields) {
@@ -34,7 +39,11 @@ impl HttpResponse<'_> {
             if !matches!(self.state.phase, Phase::Fields) {
                 return (false, self.state.is_ended());
             }
-            self.finish_fields(Some(total_size));
+            let mut length = Some(total_size);
+            if self.state.compress.is_some() {
+                length = self.start_sized_coded(total_size);
+            }
+            self.finish_fields(length);
             self.state.offset = 0;
             if total_size == 0 || self.state.is(Exchange::HEAD) {
                 self.state.phase = Phase::Ended;
@@ -50,6 +59,9 @@ impl HttpResponse<'_> {
         }
         let room = total - self.state.offset;
         let take = chunk.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        if self.state.compress.is_some() && self.streams_coded() {
+            return self.try_end_coded(&chunk[..take], room == take as u64);
+        }
         self.out.extend_from_slice(&chunk[..take]);
         self.state.offset += take as u64;
         if self.state.offset == total {

@@ -55,8 +55,10 @@ impl Coding {
 /// compressed to learn the length, then dropped). Bodies sent with
 /// [`write`](crate::HttpResponse::write) are compressed as they go (chunked transfer coding,
 /// each write flushed so that event streams arrive at once); the threshold does not apply
-/// to them. A body sent piecewise with several `try_end` calls (its `Content-Length`
-/// announced up front) is sent as is.
+/// to them. A body sent piecewise with [`try_end`](crate::HttpResponse::try_end) (static
+/// files over 64 KiB) is coded piece by piece too, with chunked framing instead of its
+/// `Content-Length`; a HEAD answer to it gets `Content-Encoding` and no length (RFC 9110
+/// section 9.3.2 allows leaving it out). HTTP/1.0 clients get such bodies uncoded.
 ///
 /// Every response of a route with compression enabled gets `Vary: Accept-Encoding` (RFC 9110
 /// section 12.5.5), compressed or not, since the representation varies with that field;
