@@ -137,6 +137,7 @@ pub use config::Config;
 pub use error::{BoxError, HandlerError, Stage};
 pub use event_loop::Server;
 pub use http::collect::BodyError;
+pub use http::compress::Compression;
 pub use http::later::{DeferredResponse, LoopHandle};
 pub use http::owned::OwnedRequest;
 pub use http::request::HttpRequest;

@@ -10,6 +10,7 @@ use super::handler::{self, HandlerReturn};
 
 use crate::config::Config;
 use crate::error::HandlerError;
+use crate::http::compress::Compression;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
 use crate::net::sni::ServerNames;
@@ -209,6 +210,25 @@ impl App {
         self.counters.clone()
     }
 
+    /// Compresses responses app-wide (domains included) with `compression`'s settings: see
+    /// [`Compression`] for which bodies qualify, the codings and the fields added. Groups
+    /// override it with [`Router::compress`]. Off by default.
+    ///
+    /// ```
+    /// use uweb::{App, Compression};
+    ///
+    /// let app = App::new()
+    ///     .compress(Compression::default())
+    ///     .get("/", |res, _req| {
+    ///         res.write_header("Content-Type", "text/html; charset=utf-8")
+    ///             .end("<!doctype html><p>compressed when the client accepts gzip and this is 1 KiB or more</p>");
+    ///     });
+    /// # drop(app);
+    /// ```
+    pub fn compress(self, compression: Compression) -> Self {
+        self.with_root(|root| root.compress(compression))
+    }
+
     /// Adds an app-wide middleware: it runs before the middleware of every group, for every
     /// route of the app, domains included. See [`Router::middleware`] for continue/stop and
     /// handing data to handlers.
@@ -315,6 +335,7 @@ impl App {
         let app_wide = Chain {
             before: self.root.middleware.clone(),
             after: self.root.after.clone(),
+            compression: self.root.compression,
         };
         let domain_tables = self
             .domain_routers

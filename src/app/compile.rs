@@ -4,6 +4,7 @@
 
 use super::group::{Entry, RouteKind, Router};
 use super::handler::Middleware;
+use crate::http::compress::Compression;
 use crate::router::{HandlerId, RouteTree};
 
 /// A route tree and the routes its handler ids index.
@@ -28,6 +29,8 @@ pub struct Route {
     pub(crate) before: Box<[Middleware]>,
     /// Hooks to run after the handler, innermost first.
     pub(crate) after: Box<[Middleware]>,
+    /// Response compression, from the innermost group that set it.
+    pub(crate) compression: Option<Compression>,
 }
 
 impl std::fmt::Debug for Table {
@@ -46,6 +49,7 @@ impl std::fmt::Debug for Route {
             .field("param_names", &self.param_names)
             .field("before", &self.before.len())
             .field("after", &self.after.len())
+            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }
@@ -55,16 +59,19 @@ impl std::fmt::Debug for Route {
 pub(crate) struct Chain {
     pub(crate) before: Vec<Middleware>,
     pub(crate) after: Vec<Middleware>,
+    /// Response compression set by an enclosing group (or the app).
+    pub(crate) compression: Option<Compression>,
 }
 
 impl Chain {
-    /// This chain with `router`'s own middleware inside it.
+    /// This chain with `router`'s own middleware (and compression, if set) inside it.
     fn enter(&self, router: &Router) -> Chain {
         let before = self.before.iter().chain(&router.middleware).cloned();
         let after = router.after.iter().chain(&self.after).cloned();
         Chain {
             before: before.collect(),
             after: after.collect(),
+            compression: router.compression.or(self.compression),
         }
     }
 }
@@ -95,6 +102,7 @@ fn flatten(router: Router, prefix: &str, outer: &Chain, table: &mut Table) {
                     label: format!("{} {pattern}", method.unwrap_or("ANY")).into(),
                     before: chain.before.as_slice().into(),
                     after: chain.after.as_slice().into(),
+                    compression: chain.compression,
                 });
             }
             Entry::Nested {
@@ -183,6 +191,7 @@ mod tests {
         let app = Chain {
             before: vec![super::super::handler::shared(|_, _| ())],
             after: Vec::new(),
+            compression: None,
         };
         let outer_before = outer.middleware[0].clone();
         let outer_after = outer.after[0].clone();

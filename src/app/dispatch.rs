@@ -179,6 +179,13 @@ impl Shared {
             // Only handshakes reach these: the router walks its upgrade tree for them alone.
             RouteKind::Upgrade(handler) => (handler, Stage::Upgrade),
         };
+        if route.compression.is_some() || res.compresses() {
+            let accept_encoding = req
+                .headers()
+                .filter(|(name, _)| name.eq_ignore_ascii_case("accept-encoding"))
+                .map(|(_, value)| value);
+            res.compress_with(route.compression.as_ref(), accept_encoding);
+        }
         let mut stage = Stage::Middleware;
         let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<bool, BoxError> {
             for middleware in &route.before {

@@ -3,6 +3,7 @@
 //! `app.router(prefix, *middlewares)`, SocketAPI's `include_router`).
 
 use super::handler::{self, BoxedHandler, HandlerReturn, Middleware};
+use crate::http::compress::Compression;
 use crate::http::field;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
@@ -46,6 +47,8 @@ pub struct Router {
     pub(crate) middleware: Vec<Middleware>,
     pub(crate) after: Vec<Middleware>,
     pub(crate) entries: Vec<Entry>,
+    /// Response compression for this group's routes, unless an inner group sets its own.
+    pub(crate) compression: Option<Compression>,
 }
 
 /// One registration in a group, in registration order.
@@ -117,6 +120,16 @@ impl Router {
         R: HandlerReturn,
     {
         self.after.push(handler::shared(hook));
+        self
+    }
+
+    /// Compresses the responses of every route in this group, nested groups included unless
+    /// they set their own, with `compression`'s settings (see [`Compression`]: which bodies
+    /// qualify, the codings, `Vary`). The innermost group's setting wins, whenever it was
+    /// called. For a single route, put it in a group of its own:
+    /// `app.include(Router::new().compress(Compression::default()).get("/report", handler))`.
+    pub fn compress(mut self, compression: Compression) -> Self {
+        self.compression = Some(compression);
         self
     }
 
@@ -249,6 +262,7 @@ impl std::fmt::Debug for Router {
             .field("middleware", &self.middleware.len())
             .field("after", &self.after.len())
             .field("entries", &self.entries.len())
+            .field("compression", &self.compression)
             .finish()
     }
 }

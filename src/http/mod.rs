@@ -4,6 +4,8 @@
 pub(crate) mod answer;
 pub(crate) mod chunked;
 pub(crate) mod collect;
+pub(crate) mod compress;
+pub(crate) mod compressed;
 pub(crate) mod conn;
 pub(crate) mod errors;
 pub(crate) mod field;

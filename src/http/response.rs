@@ -5,6 +5,7 @@ use std::any::Any;
 
 use crate::net::link::{Link, uncork_when_full};
 
+use super::compress::plan::{FieldAction, Plan};
 use super::field;
 use super::letter::{Home, OnAborted, Ticket};
 use std::sync::Arc;
@@ -127,6 +128,10 @@ pub(crate) struct ResponseState {
     /// The status line's three digits as written (zeros: none yet); copied, not parsed,
     /// on the hot path. Counted when the header section ends.
     pub(crate) status: [u8; 3],
+    /// Set when the route enabled compression (`crate::http::compressed`); `None` costs
+    /// the default path one untaken branch where fields and bodies are written. Boxed: the
+    /// connection's slab entry stays within its budget (8 bytes here instead of 32).
+    pub(crate) compress: Option<Box<Plan>>,
 }
 
 impl ResponseState {
@@ -139,6 +144,7 @@ impl ResponseState {
             later: None,
             offset: 0,
             status: [0; 3],
+            compress: None,
         }
     }
 
@@ -151,6 +157,7 @@ impl ResponseState {
             later: None,
             offset: 0,
             status: [0; 3],
+            compress: None,
         }
     }
 
@@ -301,6 +308,14 @@ impl<'a> HttpResponse<'a> {
                 return self;
             }
             let out = &mut *self.out;
+            if let Some(plan) = &mut self.state.compress
+                && plan.observe(name, value) == FieldAction::WeakenEtag
+            {
+                out.extend_from_slice(b"ETag: W/");
+                out.extend_from_slice(value.as_bytes());
+                out.extend_from_slice(b"\r\n");
+                return self;
+            }
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
             out.extend_from_slice(value.as_bytes());
@@ -320,6 +335,9 @@ impl<'a> HttpResponse<'a> {
         let chunk = chunk.as_ref();
         if matches!(self.state.phase, Phase::Fresh | Phase::Fields) {
             self.write_status("200 OK");
+            if self.state.compress.is_some() && self.state.in_fields() {
+                self.start_compressed_stream();
+            }
             if self.state.is(Exchange::HTTP10) {
                 self.state.exchange.set(Exchange::CLOSE_AFTER, true);
                 self.finish_fields(None);
@@ -333,6 +351,9 @@ impl<'a> HttpResponse<'a> {
         }
         if chunk.is_empty() || self.state.is(Exchange::HEAD) {
             return self.link.buffered() == 0;
+        }
+        if self.state.compress.is_some() && self.streams_coded() {
+            return self.write_coded(chunk, false);
         }
         match self.state.phase {
             Phase::Chunked => {
@@ -361,6 +382,9 @@ impl<'a> HttpResponse<'a> {
         let body = body.as_ref();
         match self.state.phase {
             Phase::Fresh | Phase::Fields => {
+                if self.state.compress.is_some() && self.end_compressed(body) {
+                    return;
+                }
                 self.write_status("200 OK");
                 self.finish_fields(Some(body.len() as u64));
                 if !self.state.is(Exchange::HEAD) {
@@ -369,13 +393,21 @@ impl<'a> HttpResponse<'a> {
                 }
             }
             Phase::Chunked => {
-                self.write(body);
+                if self.state.compress.is_some() && self.streams_coded() {
+                    self.write_coded(body, true);
+                } else {
+                    self.write(body);
+                }
                 if !self.state.is(Exchange::HEAD) {
                     self.out.extend_from_slice(b"0\r\n\r\n");
                 }
             }
             Phase::UntilClose => {
-                self.write(body);
+                if self.state.compress.is_some() && self.streams_coded() {
+                    self.write_coded(body, true);
+                } else {
+                    self.write(body);
+                }
             }
             Phase::Sized(_) => {
                 // A body shorter than announced cannot be repaired: close.
@@ -394,7 +426,11 @@ impl<'a> HttpResponse<'a> {
     pub fn end_without_body(&mut self, content_length: Option<usize>) {
         if matches!(self.state.phase, Phase::Fresh | Phase::Fields) {
             self.write_status("200 OK");
-            self.finish_fields(content_length.map(|n| n as u64));
+            let mut content_length = content_length.map(|n| n as u64);
+            if self.state.compress.is_some() {
+                content_length = self.bodiless_length(content_length);
+            }
+            self.finish_fields(content_length);
             self.state.phase = Phase::Ended;
         }
     }
@@ -509,6 +545,9 @@ impl<'a> HttpResponse<'a> {
     /// not be discarded and the connection is closing.
     pub(crate) fn take_refused(&mut self) -> Option<Box<str>> {
         let field = self.refused.take()?;
+        if let Some(plan) = &mut self.state.compress {
+            plan.forget_fields();
+        }
         if !matches!(self.state.phase, Phase::Aborted) {
             self.state.phase = Phase::Fresh;
         }
@@ -529,6 +568,9 @@ impl<'a> HttpResponse<'a> {
             out.extend_from_slice(b"Connection: close\r\n");
         } else if exchange.has(Exchange::HTTP10) {
             out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        if let Some(plan) = &self.state.compress {
+            plan.write_fields(out);
         }
         if let Some(len) = content_length {
             out.extend_from_slice(b"Content-Length: ");
@@ -551,7 +593,7 @@ fn status_code(status: &[u8]) -> u16 {
 }
 
 /// Appends `n` in lowercase hexadecimal (chunk-size, RFC 9112 section 7.1).
-fn write_hex(out: &mut Vec<u8>, n: usize) {
+pub(super) fn write_hex(out: &mut Vec<u8>, n: usize) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut buf = [0u8; 16];
     let mut i = buf.len();

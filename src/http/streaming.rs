@@ -23,14 +23,27 @@ impl HttpResponse<'_> {
     /// memory stays within one chunk per socket. Bytes past `total_size` are never sent. For
     /// a HEAD request the fields go out and the response is done at once. Ignored (`(false,
     /// done)`) on a response that was started with [`write`](Self::write) or is over.
+    ///
+    /// On a route with [compression](crate::Compression): a first call with the whole body
+    /// is [`end`](Self::end); a body sent piecewise that gets a coding goes with chunked
+    /// framing instead of `Content-Length`, each piece coded and flushed, and the write
+    /// offset counts the bytes given (before coding), so resuming from it works as usual.
     pub fn try_end(&mut self, chunk: impl AsRef<[u8]>, total_size: u64) -> (bool, bool) {
         let chunk = chunk.as_ref();
         if matches!(self.state.phase, Phase::Fresh | Phase::Fields) {
+            if self.state.compress.is_some() && chunk.len() as u64 == total_size {
+                // The whole body in one call: compressed as `end` would.
+                return self.end_whole(chunk);
+            }
             self.write_status("200 OK");
             if !matches!(self.state.phase, Phase::Fields) {
                 return (false, self.state.is_ended());
             }
-            self.finish_fields(Some(total_size));
+            let mut length = Some(total_size);
+            if self.state.compress.is_some() {
+                length = self.start_sized_coded(total_size);
+            }
+            self.finish_fields(length);
             self.state.offset = 0;
             if total_size == 0 || self.state.is(Exchange::HEAD) {
                 self.state.phase = Phase::Ended;
@@ -46,6 +59,9 @@ impl HttpResponse<'_> {
         }
         let room = total - self.state.offset;
         let take = chunk.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        if self.state.compress.is_some() && self.streams_coded() {
+            return self.try_end_coded(&chunk[..take], room == take as u64);
+        }
         self.out.extend_from_slice(&chunk[..take]);
         self.state.offset += take as u64;
         if self.state.offset == total {
@@ -57,6 +73,17 @@ impl HttpResponse<'_> {
         }
         let done = matches!(self.state.phase, Phase::Ended);
         (self.link.buffered() == 0, done)
+    }
+
+    /// `try_end` of a whole body, as `end` (which may compress it).
+    #[inline(never)]
+    fn end_whole(&mut self, body: &[u8]) -> (bool, bool) {
+        self.end(body);
+        if uncork_when_full(self.link, self.out).is_err() {
+            self.state.phase = Phase::Aborted;
+            return (false, false);
+        }
+        (self.link.buffered() == 0, self.state.is_ended())
     }
 
     /// Body bytes sent so far, framing not counted (uWebSockets' `getWriteOffset`).

@@ -11,7 +11,7 @@
 #   PYTHON=/path/to/venv/bin/python tests/differential/run.sh
 #
 # PYTHON must have: django channels daphne django-channels-router socketapi starlette uvicorn
-# websockets (.ci/run makes such a venv).
+# websockets, and aiohttp for the permessage-deflate interop (.ci/run makes such a venv).
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -69,3 +69,20 @@ differ "socketapi 0.2.0 (uvicorn) vs examples/socketapi_chat.rs" \
   socketapi_chat socketapi_chat 2 / -- "${uvicorn[@]}"
 differ "starlette (WebSocketEndpoint, encoding json; uvicorn) vs examples/ws_endpoint.rs" \
   starlette_endpoint ws_endpoint 1 /ws -- "${uvicorn[@]}"
+
+# permessage-deflate interop: the websockets and aiohttp clients (zlib) against the websockets
+# package's own echo server (the baseline), then against examples/echo_server in both modes.
+echo "== permessage-deflate: websockets $("$PY" -c 'import websockets; print(websockets.__version__)') and aiohttp clients vs examples/echo_server"
+(cd "$ROOT" && cargo build --quiet --example echo_server)
+ref_port=$(free_port)
+"$PY" deflate_echo.py "$ref_port" >"$OUT/deflate_ref.log" 2>&1 &
+PIDS+=($!)
+wait_port "$ref_port" || { cat "$OUT/deflate_ref.log"; exit 1; }
+"$PY" deflate_interop.py "ws://127.0.0.1:$ref_port/" reference
+for mode in shared dedicated; do
+  port=$(free_port)
+  COMPRESSION=$mode PORT=$port THREADS=1 "$TARGET/debug/examples/echo_server" >"$OUT/deflate_$mode.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "$port"
+  "$PY" deflate_interop.py "ws://127.0.0.1:$port/" "$mode"
+done
