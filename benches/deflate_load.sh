@@ -32,7 +32,7 @@ rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 printf "%-10s %-22s %10s %8s %14s %12s %6s\n" server load "msgs/s" "cpu-s" "msgs/cpu-s" "wire B/msg" "rsv1"
 for load in "16 64 8" "4096 16 8"; do
   read -r size conns inflight <<< "$load"
-  for mode in off shared dedicated python; do
+  for mode in off shared dedicated dedicated_3kb python; do
     start "$mode"
     compress=1; [ "$mode" = off ] && compress=0
     t0=$(cpu_ticks)
@@ -51,7 +51,7 @@ done
 
 echo
 printf "%-10s %28s\n" server "RSS bytes per idle socket"
-for mode in off shared dedicated python; do
+for mode in off shared dedicated dedicated_3kb python; do
   start "$mode"
   compress=1; [ "$mode" = off ] && compress=0
   before=$(rss_kib)

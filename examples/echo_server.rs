@@ -2,20 +2,26 @@
 //! back with its opcode; messages up to 16 MiB. A plain GET answers 200 with a line of text.
 //!
 //! permessage-deflate (RFC 7692) is negotiated as `COMPRESSION` says: `shared` (the default:
-//! one compressor per loop), `dedicated` (one per socket, with context takeover) or `off`.
+//! one compressor per loop), `dedicated` (one per socket, with context takeover: uWebSockets'
+//! `DEDICATED_COMPRESSOR | DEDICATED_DECOMPRESSOR`), `dedicated_3kb` (uWebSockets'
+//! `DEDICATED_COMPRESSOR_3KB` with the shared decompressor) or `off`.
 //!
 //! Run: `PORT=9001 cargo run --release --example echo_server` (`THREADS=1` for one loop, as the
 //! single-core peers in ../shared/peers run).
 
 mod common;
 
-use uweb::{App, CompressOptions, WebSocketBehavior};
+use uweb::{App, CompressOptions, Compressor, WebSocketBehavior};
 
-/// `COMPRESSION`: `shared` (default), `dedicated` or `off`.
+/// `COMPRESSION`: `shared` (default), `dedicated`, `dedicated_3kb` or `off`.
 fn compression() -> (&'static str, CompressOptions) {
     match std::env::var("COMPRESSION").as_deref() {
         Ok("off") => ("off", CompressOptions::DISABLED),
         Ok("dedicated") => ("dedicated", CompressOptions::DEDICATED),
+        Ok("dedicated_3kb") => (
+            "dedicated_3kb",
+            CompressOptions::SHARED.compressor(Compressor::DEDICATED_3KB),
+        ),
         _ => ("shared", CompressOptions::SHARED),
     }
 }

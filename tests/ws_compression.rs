@@ -8,7 +8,7 @@ mod ws_support;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use support::serve;
-use uweb::{App, CompressOptions, OpCode, Publisher, WebSocketBehavior};
+use uweb::{App, CompressOptions, Compressor, OpCode, Publisher, WebSocketBehavior};
 use ws_support::{RawWs, frame, handshake_request};
 
 const TAIL: [u8; 4] = [0, 0, 0xff, 0xff];
@@ -61,11 +61,16 @@ fn echo() -> WebSocketBehavior<()> {
         })
 }
 
-/// An echo server: `/s` shared compressor, `/d` dedicated, `/off` no compression.
+/// An echo server: `/s` shared compressor, `/d` dedicated, `/d3` uWebSockets' smallest
+/// dedicated compressor (3 KB) with the shared decompressor, `/off` no compression.
 fn echo_server() -> uweb::Server {
     let app = App::new()
         .ws("/s", echo().compression(CompressOptions::SHARED))
         .ws("/d", echo().compression(CompressOptions::DEDICATED))
+        .ws(
+            "/d3",
+            echo().compression(CompressOptions::SHARED.compressor(Compressor::DEDICATED_3KB)),
+        )
         .ws("/off", echo());
     serve(app, 1)
 }
@@ -105,6 +110,12 @@ fn handshake_answers_offers_per_route() {
     let cases = [
         ("/s", OFFER, Some(shared)),
         ("/d", OFFER, Some("permessage-deflate")),
+        // A 512-byte window is announced unasked (RFC 7692 section 7.1.2.1).
+        (
+            "/d3",
+            OFFER,
+            Some("permessage-deflate; client_no_context_takeover; server_max_window_bits=9"),
+        ),
         ("/off", OFFER, None),
         ("/s", "", None),
         // Declined offers: the handshake still succeeds, without the extension.
@@ -184,9 +195,22 @@ fn dedicated_compressor_echoes_compressed() {
 }
 
 #[test]
-fn dedicated_compressor_keeps_its_context() {
+fn smallest_dedicated_compressor_echoes_compressed() {
+    echo_round_trip("/d3", true);
+}
+
+#[test]
+fn dedicated_compressors_keep_their_context() {
+    // The second message must be under 1/3 (32 KB window) or 3/4 (3 KB: its small hash
+    // tables find fewer matches) of the first.
+    for (path, bound) in [("/d", (1, 3)), ("/d3", (3, 4))] {
+        dedicated_compressor_keeps_its_context(path, bound);
+    }
+}
+
+fn dedicated_compressor_keeps_its_context(path: &str, (num, den): (usize, usize)) {
     let server = echo_server();
-    let (mut ws, _) = connect(server.local_addr(), "/d", OFFER);
+    let (mut ws, _) = connect(server.local_addr(), path, OFFER);
     let message = json_like(300);
     let mut inflate = ClientInflate::new();
     let mut sizes = Vec::new();
@@ -198,7 +222,7 @@ fn dedicated_compressor_keeps_its_context() {
         sizes.push(payload.len());
     }
     // The second refers back to the first (context takeover): a fraction of its size.
-    assert!(sizes[1] * 3 < sizes[0], "{sizes:?}");
+    assert!(sizes[1] * den < sizes[0] * num, "{path}: {sizes:?}");
 }
 
 #[test]

@@ -1,8 +1,11 @@
-//! Deflate and inflate contexts for permessage-deflate (RFC 7692 section 7.2), on flate2's
-//! zlib-rs backend: raw deflate, a chosen window, sync flush with its empty block's trailing
-//! `00 00 FF FF` removed on the way out and put back on the way in.
+//! Deflate and inflate contexts for permessage-deflate (RFC 7692 section 7.2): raw deflate, a
+//! chosen window, sync flush with its empty block's trailing `00 00 FF FF` removed on the way out
+//! and put back on the way in. Deflate runs on `zlib-rs` directly (the backend flate2 uses here,
+//! which flate2 does not let choose zlib's `memLevel`: uWebSockets' small dedicated compressors
+//! need it); inflate on flate2.
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Decompress, FlushDecompress, Status};
+use zlib_rs::{Deflate, DeflateConfig, DeflateFlush};
 
 /// The tail a sync flush ends with, which the sender removes (RFC 7692 section 7.2.1).
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
@@ -12,7 +15,7 @@ const INFLATE_STEP: usize = 16 * 1024;
 
 /// A raw deflate context.
 pub(crate) struct Deflater {
-    state: Compress,
+    state: Deflate,
 }
 
 impl std::fmt::Debug for Deflater {
@@ -22,14 +25,19 @@ impl std::fmt::Debug for Deflater {
 }
 
 impl Deflater {
-    /// A context with a `2^window_bits`-byte window (9..=15) at zlib `level` (1..=9).
-    pub(crate) fn new(window_bits: u8, level: u8) -> Self {
+    /// A context with a `2^window_bits`-byte window (9..=15) at zlib `level` (1..=9), its hash
+    /// tables sized by zlib's `mem_level` (1..=9): about `2^(window_bits + 2) + 2^(mem_level +
+    /// 9)` bytes, so 15/8 is 256 KiB and 9/1 is 3 KiB (uWebSockets' `DEDICATED_COMPRESSOR_*`).
+    pub(crate) fn new(window_bits: u8, level: u8, mem_level: u8) -> Self {
+        let config = DeflateConfig {
+            level: i32::from(level.clamp(1, 9)),
+            // Negative: raw deflate, no zlib header (RFC 7692 section 7.2.1).
+            window_bits: -i32::from(window_bits.clamp(9, 15)),
+            mem_level: i32::from(mem_level.clamp(1, 9)),
+            ..DeflateConfig::default()
+        };
         Deflater {
-            state: Compress::new_with_window_bits(
-                Compression::new(u32::from(level)),
-                false,
-                window_bits.clamp(9, 15),
-            ),
+            state: Deflate::new_with_config(config),
         }
     }
 
@@ -39,23 +47,26 @@ impl Deflater {
         let start = out.len();
         let mut input = message;
         loop {
-            // Deflate of incompressible data grows by a few bytes per 16 KiB block.
-            out.reserve(input.len() + input.len() / 64 + 64);
-            let before = self.state.total_in();
-            let status = self.state.compress_vec(input, out, FlushCompress::Sync);
-            let used = (self.state.total_in() - before) as usize;
+            // Deflate of incompressible data grows by a few bytes per 16 KiB block; the room
+            // is zeroed rather than handed over uninitialised (no unsafe for a memset).
+            let written = out.len();
+            out.resize(written + input.len() + input.len() / 64 + 64, 0);
+            let (before_in, before_out) = (self.state.total_in(), self.state.total_out());
+            let status = self
+                .state
+                .compress(input, &mut out[written..], DeflateFlush::SyncFlush);
+            let used = (self.state.total_in() - before_in) as usize;
+            let produced = (self.state.total_out() - before_out) as usize;
+            let room = out.len() - written;
+            out.truncate(written + produced);
             input = &input[used..];
             match status {
                 // Done once all input is in and the flush fitted (room was left over).
-                Ok(Status::Ok | Status::BufError)
-                    if input.is_empty() && out.len() < out.capacity() =>
-                {
-                    break;
-                }
+                Ok(_) if input.is_empty() && produced < room => break,
                 Ok(_) => {}
                 Err(e) => {
                     // Cannot happen with a valid stream; an empty block keeps the frame valid.
-                    log::error!("deflate failed: {e}");
+                    log::error!("deflate failed: {e:?}");
                     out.truncate(start);
                     out.push(0x00);
                     self.state.reset();
@@ -160,8 +171,8 @@ impl Inflater {
 mod tests {
     use super::*;
 
-    fn round_trip(messages: &[&[u8]], window: u8, reset: bool) {
-        let mut deflater = Deflater::new(window, 1);
+    fn round_trip(messages: &[&[u8]], window: u8, mem_level: u8, reset: bool) {
+        let mut deflater = Deflater::new(window, 1, mem_level);
         let mut inflater = Inflater::new(15);
         for message in messages {
             let mut compressed = Vec::new();
@@ -182,16 +193,17 @@ mod tests {
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
         let messages: [&[u8]; 5] = [b"", b"a", &text, &noise, &text];
-        for window in [9, 12, 15] {
-            round_trip(&messages, window, false);
-            round_trip(&messages, window, true);
+        // uWebSockets' smallest (3KB), a middle (32KB) and the largest (256KB) compressor.
+        for (window, mem_level) in [(9, 1), (12, 5), (15, 8)] {
+            round_trip(&messages, window, mem_level, false);
+            round_trip(&messages, window, mem_level, true);
         }
     }
 
     #[test]
     fn context_takeover_shrinks_a_repeated_message() {
         let message = b"{\"user\":\"ada\",\"room\":\"lobby\",\"text\":\"the same words again\"}";
-        let mut deflater = Deflater::new(15, 1);
+        let mut deflater = Deflater::new(15, 1, 8);
         let (mut first, mut second) = (Vec::new(), Vec::new());
         deflater.compress(message, &mut first, false);
         deflater.compress(message, &mut second, false);
@@ -207,7 +219,7 @@ mod tests {
     fn a_bomb_stops_at_the_limit() {
         let zeros = vec![0u8; 10 << 20];
         let mut compressed = Vec::new();
-        Deflater::new(15, 9).compress(&zeros, &mut compressed, true);
+        Deflater::new(15, 9, 8).compress(&zeros, &mut compressed, true);
         assert!(compressed.len() < 20_000, "{}", compressed.len());
         let mut out = Vec::new();
         let limit = 1 << 20;
@@ -230,7 +242,7 @@ mod tests {
             Err(InflateError::Corrupt)
         );
         let mut compressed = Vec::new();
-        Deflater::new(15, 1).compress(b"fine", &mut compressed, true);
+        Deflater::new(15, 1, 8).compress(b"fine", &mut compressed, true);
         out.clear();
         inflater
             .inflate(&compressed, &mut out, 1000, false)

@@ -83,12 +83,12 @@ impl SocketDeflate {
         let mut scratch = std::mem::take(&mut contexts.scratch);
         scratch.clear();
         match options.compressor {
-            Compressor::Dedicated { .. } => contexts
+            Compressor::Dedicated { mem_level, .. } => contexts
                 .dedicated
                 .entry(key)
                 .or_default()
                 .deflater
-                .get_or_insert_with(|| Deflater::new(window, level))
+                .get_or_insert_with(|| Deflater::new(window, level, mem_level))
                 .compress(message, &mut scratch, reset),
             _ => contexts
                 .deflater(window, level)
@@ -167,7 +167,8 @@ impl LoopDeflate {
     /// The shared compressor for `window` bits.
     fn deflater(&mut self, window: u8, level: u8) -> &mut Deflater {
         let slot = usize::from(window.clamp(9, 15) - 9);
-        self.deflaters[slot].get_or_insert_with(|| Deflater::new(window, level))
+        // One per loop: zlib's default memLevel, its memory is not multiplied by sockets.
+        self.deflaters[slot].get_or_insert_with(|| Deflater::new(window, level, 8))
     }
 
     /// A published `message` compressed once by the shared compressor for `window` bits,

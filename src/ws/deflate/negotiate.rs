@@ -165,7 +165,7 @@ fn accept(
     decompressor: Decompressor,
 ) -> Option<(Agreement, String)> {
     let ours = match compressor {
-        Compressor::Dedicated { window_bits } => window_bits,
+        Compressor::Dedicated { window_bits, .. } => window_bits,
         Compressor::Shared | Compressor::Disabled => 15,
     };
     // zlib's raw deflate has no 256-byte window: an offer limiting us to it is declined.
@@ -175,7 +175,7 @@ fn accept(
         None => ours,
     };
     let server_reset = offer.server_no_context_takeover
-        || compressor != Compressor::Dedicated { window_bits: ours };
+        || !matches!(compressor, Compressor::Dedicated { .. });
     let client_reset = decompressor == Decompressor::Shared;
     // The client's window: restricted only if it said it can be (section 7.1.2.2).
     let client_window = match (offer.client_max_window_bits, decompressor) {
@@ -193,7 +193,9 @@ fn accept(
     if client_reset {
         response.push_str("; client_no_context_takeover");
     }
-    if offer.server_max_window_bits.is_some() {
+    // Said when asked, or when smaller than the default 32 KiB: the client's inflater may then
+    // keep a smaller window (section 7.1.2.1 allows it unasked).
+    if offer.server_max_window_bits.is_some() || server_window < 15 {
         response.push_str("; server_max_window_bits=");
         response.push_str(itoa::Buffer::new().format(server_window));
     }

@@ -12,15 +12,53 @@ pub enum Compressor {
     /// compressed once per loop for every subscriber (uWebSockets' `SHARED_COMPRESSOR`).
     Shared,
     /// One deflate context per socket with an LZ77 window of `2^window_bits` bytes
-    /// (9..=15), kept between messages (context takeover): better ratios for chatty
-    /// sockets, at the memory of one context per socket (uWebSockets'
-    /// `DEDICATED_COMPRESSOR_*`: 9 is its 3KB, 15 its 256KB; flate2 fixes zlib's `memLevel`
-    /// at 8, so a context costs about 128 KiB + 4 x 2^window_bits bytes, allocated on the
-    /// first compressed send).
+    /// (9..=15) and hash tables sized by zlib's `mem_level` (1..=9), kept between messages
+    /// (context takeover): better ratios for chatty sockets, at about `2^(window_bits + 2) +
+    /// 2^(mem_level + 9)` bytes per socket, allocated on the first compressed send. The
+    /// constants `Compressor::DEDICATED_3KB` .. `DEDICATED_256KB` are uWebSockets'
+    /// `DEDICATED_COMPRESSOR_*` sizes.
     Dedicated {
         /// Base-2 logarithm of the window, 9..=15.
         window_bits: u8,
+        /// zlib's `memLevel`, 1..=9: the hash tables are `2^(mem_level + 7)` entries.
+        mem_level: u8,
     },
+}
+
+impl Compressor {
+    /// A 512-byte window, `memLevel` 1: about 3 KiB per socket (uWebSockets'
+    /// `DEDICATED_COMPRESSOR_3KB`).
+    pub const DEDICATED_3KB: Compressor = Compressor::dedicated(9, 1);
+    /// A 512-byte window, `memLevel` 2: about 4 KiB per socket (`DEDICATED_COMPRESSOR_4KB`).
+    pub const DEDICATED_4KB: Compressor = Compressor::dedicated(9, 2);
+    /// A 1 KiB window, `memLevel` 3: about 8 KiB per socket (`DEDICATED_COMPRESSOR_8KB`).
+    pub const DEDICATED_8KB: Compressor = Compressor::dedicated(10, 3);
+    /// A 2 KiB window, `memLevel` 4: about 16 KiB per socket (`DEDICATED_COMPRESSOR_16KB`).
+    pub const DEDICATED_16KB: Compressor = Compressor::dedicated(11, 4);
+    /// A 4 KiB window, `memLevel` 5: about 32 KiB per socket (`DEDICATED_COMPRESSOR_32KB`).
+    pub const DEDICATED_32KB: Compressor = Compressor::dedicated(12, 5);
+    /// An 8 KiB window, `memLevel` 6: about 64 KiB per socket (`DEDICATED_COMPRESSOR_64KB`).
+    pub const DEDICATED_64KB: Compressor = Compressor::dedicated(13, 6);
+    /// A 16 KiB window, `memLevel` 7: about 128 KiB per socket
+    /// (`DEDICATED_COMPRESSOR_128KB`).
+    pub const DEDICATED_128KB: Compressor = Compressor::dedicated(14, 7);
+    /// A 32 KiB window, `memLevel` 8 (zlib's defaults): about 256 KiB per socket
+    /// (`DEDICATED_COMPRESSOR_256KB`, uWebSockets' `DEDICATED_COMPRESSOR`).
+    pub const DEDICATED_256KB: Compressor = Compressor::dedicated(15, 8);
+
+    /// A dedicated compressor, both values clamped to what zlib's raw deflate takes.
+    pub const fn dedicated(window_bits: u8, mem_level: u8) -> Compressor {
+        Compressor::Dedicated {
+            window_bits: clamp_window(window_bits),
+            mem_level: if mem_level < 1 {
+                1
+            } else if mem_level > 9 {
+                9
+            } else {
+                mem_level
+            },
+        }
+    }
 }
 
 /// Which inflate context decompresses a socket's incoming messages.
@@ -31,13 +69,31 @@ pub enum Decompressor {
     /// (uWebSockets' `SHARED_DECOMPRESSOR`).
     Shared,
     /// One inflate context per socket, allocated on the first compressed message, so
-    /// clients may keep their context (better ratios). A client that offered
-    /// `client_max_window_bits` is told to use at most `2^window_bits` bytes of window
-    /// (9..=15; uWebSockets' `DEDICATED_DECOMPRESSOR_512B` .. `_32KB`).
+    /// clients may keep their context (better ratios): about `2^window_bits` bytes plus 7 KiB
+    /// of state per socket. A client that offered `client_max_window_bits` is told to use at
+    /// most `2^window_bits` bytes of window (9..=15; uWebSockets'
+    /// `DEDICATED_DECOMPRESSOR_512B` .. `_32KB`).
     Dedicated {
         /// Base-2 logarithm of the window, 9..=15.
         window_bits: u8,
     },
+}
+
+impl Decompressor {
+    /// A 512-byte window (uWebSockets' `DEDICATED_DECOMPRESSOR_512B`).
+    pub const DEDICATED_512B: Decompressor = Decompressor::Dedicated { window_bits: 9 };
+    /// A 1 KiB window (`DEDICATED_DECOMPRESSOR_1KB`).
+    pub const DEDICATED_1KB: Decompressor = Decompressor::Dedicated { window_bits: 10 };
+    /// A 2 KiB window (`DEDICATED_DECOMPRESSOR_2KB`).
+    pub const DEDICATED_2KB: Decompressor = Decompressor::Dedicated { window_bits: 11 };
+    /// A 4 KiB window (`DEDICATED_DECOMPRESSOR_4KB`).
+    pub const DEDICATED_4KB: Decompressor = Decompressor::Dedicated { window_bits: 12 };
+    /// An 8 KiB window (`DEDICATED_DECOMPRESSOR_8KB`).
+    pub const DEDICATED_8KB: Decompressor = Decompressor::Dedicated { window_bits: 13 };
+    /// A 16 KiB window (`DEDICATED_DECOMPRESSOR_16KB`).
+    pub const DEDICATED_16KB: Decompressor = Decompressor::Dedicated { window_bits: 14 };
+    /// A 32 KiB window, the most RFC 7692 allows (uWebSockets' `DEDICATED_DECOMPRESSOR`).
+    pub const DEDICATED_32KB: Decompressor = Decompressor::Dedicated { window_bits: 15 };
 }
 
 /// permessage-deflate (RFC 7692) settings of a WebSocket route, for
@@ -82,21 +138,25 @@ impl CompressOptions {
     };
 
     /// A dedicated compressor with a 32 KiB window and a dedicated decompressor with a
-    /// 32 KiB window (uWebSockets' `DEDICATED_COMPRESSOR | DEDICATED_DECOMPRESSOR`).
+    /// 32 KiB window (uWebSockets' `DEDICATED_COMPRESSOR | DEDICATED_DECOMPRESSOR`): about
+    /// 300 KiB per socket once it has sent and received a compressed message; choose a
+    /// smaller pair with [`compressor`](Self::compressor) and
+    /// [`decompressor`](Self::decompressor).
     pub const DEDICATED: CompressOptions = CompressOptions {
-        compressor: Compressor::Dedicated { window_bits: 15 },
-        decompressor: Some(Decompressor::Dedicated { window_bits: 15 }),
+        compressor: Compressor::DEDICATED_256KB,
+        decompressor: Some(Decompressor::DEDICATED_32KB),
         threshold: 64,
         level: 1,
     };
 
     /// These options with `compressor` for outgoing messages (window bits clamped to
-    /// 9..=15).
+    /// 9..=15, `mem_level` to 1..=9).
     pub const fn compressor(mut self, compressor: Compressor) -> Self {
         self.compressor = match compressor {
-            Compressor::Dedicated { window_bits } => Compressor::Dedicated {
-                window_bits: clamp_window(window_bits),
-            },
+            Compressor::Dedicated {
+                window_bits,
+                mem_level,
+            } => Compressor::dedicated(window_bits, mem_level),
             other => other,
         };
         if self.decompressor.is_none() {

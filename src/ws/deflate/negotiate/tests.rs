@@ -61,11 +61,12 @@ fn negotiation_table() {
             DEDICATED.decompressor(Decompressor::Dedicated { window_bits: 10 }),
             Some("permessage-deflate"),
         ),
-        // A dedicated compressor with a small window says nothing unless asked.
+        // A dedicated compressor with a small window says so unasked (section 7.1.2.1), so
+        // the client's inflater may keep a small window too.
         (
             &["permessage-deflate"],
-            DEDICATED.compressor(Compressor::Dedicated { window_bits: 10 }),
-            Some("permessage-deflate"),
+            DEDICATED.compressor(Compressor::dedicated(10, 8)),
+            Some("permessage-deflate; server_max_window_bits=10"),
         ),
         // Disabled: declined.
         (&["permessage-deflate"], CompressOptions::DISABLED, None),
