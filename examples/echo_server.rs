@@ -4,14 +4,14 @@
 //! permessage-deflate (RFC 7692) is negotiated as `COMPRESSION` says: `shared` (the default:
 //! one compressor per loop), `dedicated` (one per socket, with context takeover: uWebSockets'
 //! `DEDICATED_COMPRESSOR | DEDICATED_DECOMPRESSOR`), `dedicated_3kb` (uWebSockets'
-//! `DEDICATED_COMPRESSOR_3KB` with the shared decompressor) or `off`.
+//! `DEDICATED_COMPRESSOR_3KB | DEDICATED_DECOMPRESSOR_512B`: 512-byte windows) or `off`.
 //!
 //! Run: `PORT=9001 cargo run --release --example echo_server` (`THREADS=1` for one loop, as the
 //! single-core peers in ../shared/peers run).
 
 mod common;
 
-use uweb::{App, CompressOptions, Compressor, WebSocketBehavior};
+use uweb::{App, CompressOptions, Compressor, Decompressor, WebSocketBehavior};
 
 /// `COMPRESSION`: `shared` (default), `dedicated`, `dedicated_3kb` or `off`.
 fn compression() -> (&'static str, CompressOptions) {
@@ -20,7 +20,9 @@ fn compression() -> (&'static str, CompressOptions) {
         Ok("dedicated") => ("dedicated", CompressOptions::DEDICATED),
         Ok("dedicated_3kb") => (
             "dedicated_3kb",
-            CompressOptions::SHARED.compressor(Compressor::DEDICATED_3KB),
+            CompressOptions::SHARED
+                .compressor(Compressor::DEDICATED_3KB)
+                .decompressor(Decompressor::DEDICATED_512B),
         ),
         _ => ("shared", CompressOptions::SHARED),
     }

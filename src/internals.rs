@@ -24,6 +24,11 @@ pub use crate::http::conn::MAX_FIELDS;
 pub use crate::http::errors::ProtoError;
 pub use crate::http::head::{BodyFraming, Head, HeaderSlots, parse_head};
 
+// ---- HTTP response compression: Accept-Encoding ---------------------------------------------
+
+pub use crate::http::compress::Coding;
+pub use crate::http::compress::accept::negotiate as negotiate_accept_encoding;
+
 // ---- Routing -------------------------------------------------------------------------------
 
 pub use crate::router::{HandlerId, Params, Priority, RouteTree};
@@ -43,6 +48,8 @@ pub use crate::ws::codec::{
     BadHeader, Header, parse_header, parse_header_tungstenite, unmask, write_frame,
 };
 pub use crate::ws::conn::{CloseState, Event, Payload, WsConn};
+pub use crate::ws::deflate::context::{Deflater, InflateError, Inflater};
+pub use crate::ws::deflate::negotiate::{Agreement, negotiate as negotiate_permessage_deflate};
 // The wire opcode the codec reads and writes (`Header::opcode`, `write_frame`): tungstenite's,
 // which the crate does not re-export (`OpCode` is the public one).
 pub use tungstenite::protocol::frame::coding::{Data as RawData, OpCode as RawOpCode};

@@ -5,7 +5,8 @@ byte for byte, with the extension negotiated as expected.
     python deflate_interop.py ws://127.0.0.1:PORT/ MODE
 
 MODE is `shared` (uweb's default: server_no_context_takeover, the client may keep its context),
-`dedicated` (both sides keep their context) or `reference` (the `websockets` package's own
+`dedicated` (both sides keep their context), `dedicated_3kb` (both keep 512-byte windows) or
+`reference` (the `websockets` package's own
 server, which run.sh starts as the baseline the same script must pass against).
 
 Prints one line per check and exits 1 on the first mismatch.
@@ -47,8 +48,10 @@ def check_extension(header, mode, label):
         fail(f"{label}: permessage-deflate not negotiated (Sec-WebSocket-Extensions: {header!r})")
     if mode == "shared" and "server_no_context_takeover" not in header:
         fail(f"{label}: shared mode must answer server_no_context_takeover, got {header!r}")
-    if mode == "dedicated" and "server_no_context_takeover" in header:
+    if mode.startswith("dedicated") and "server_no_context_takeover" in header:
         fail(f"{label}: dedicated mode keeps its context, got {header!r}")
+    if mode == "dedicated_3kb" and "server_max_window_bits=9" not in header:
+        fail(f"{label}: the 3 KB compressor announces its 512-byte window, got {header!r}")
     print(f"ok {label}: negotiated {header}")
 
 

@@ -71,7 +71,7 @@ differ "starlette (WebSocketEndpoint, encoding json; uvicorn) vs examples/ws_end
   starlette_endpoint ws_endpoint 1 /ws -- "${uvicorn[@]}"
 
 # permessage-deflate interop: the websockets and aiohttp clients (zlib) against the websockets
-# package's own echo server (the baseline), then against examples/echo_server in both modes.
+# package's own echo server (the baseline), then against examples/echo_server in its three modes.
 echo "== permessage-deflate: websockets $("$PY" -c 'import websockets; print(websockets.__version__)') and aiohttp clients vs examples/echo_server"
 (cd "$ROOT" && cargo build --quiet --example echo_server)
 ref_port=$(free_port)
@@ -79,7 +79,7 @@ ref_port=$(free_port)
 PIDS+=($!)
 wait_port "$ref_port" || { cat "$OUT/deflate_ref.log"; exit 1; }
 "$PY" deflate_interop.py "ws://127.0.0.1:$ref_port/" reference
-for mode in shared dedicated; do
+for mode in shared dedicated dedicated_3kb; do
   port=$(free_port)
   COMPRESSION=$mode PORT=$port THREADS=1 "$TARGET/debug/examples/echo_server" >"$OUT/deflate_$mode.log" 2>&1 &
   PIDS+=($!)

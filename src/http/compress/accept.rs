@@ -38,7 +38,8 @@ struct Weights {
 ///   any coding (RFC 9110 section 12.5.3), but clients that decode send it.
 /// - When nothing is acceptable, not even `identity` (`identity;q=0`, or `*;q=0` without an
 ///   `identity` entry), `None` too: the response goes uncoded rather than as a `406`.
-pub(crate) fn negotiate<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Option<Coding> {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub fn negotiate<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Option<Coding> {
     let mut weights = Weights::default();
     for value in values {
         for element in value.split(|&b| b == b',') {

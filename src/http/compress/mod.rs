@@ -14,7 +14,8 @@ pub(crate) mod plan;
 
 /// A content coding uweb can apply to a response body (RFC 9110 section 8.4.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Coding {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub enum Coding {
     /// `gzip` (RFC 9110 section 8.4.1.3): deflate in the gzip container (RFC 1952).
     Gzip,
     /// `br`, Brotli (RFC 7932). Only with the `brotli` cargo feature.

@@ -1,11 +1,10 @@
-//! Deflate and inflate contexts for permessage-deflate (RFC 7692 section 7.2): raw deflate, a
-//! chosen window, sync flush with its empty block's trailing `00 00 FF FF` removed on the way out
-//! and put back on the way in. Deflate runs on `zlib-rs` directly (the backend flate2 uses here,
-//! which flate2 does not let choose zlib's `memLevel`: uWebSockets' small dedicated compressors
-//! need it); inflate on flate2.
+//! Deflate and inflate contexts for permessage-deflate (RFC 7692 section 7.2), on flate2's
+//! zlib-rs backend: raw deflate, a chosen window, sync flush with its empty block's trailing
+//! `00 00 FF FF` removed on the way out and put back on the way in. A context can be primed
+//! with the bytes a socket's earlier messages left in its window (zlib's dictionary), so a
+//! socket can keep just those bytes between messages instead of a whole context.
 
-use flate2::{Decompress, FlushDecompress, Status};
-use zlib_rs::{Deflate, DeflateConfig, DeflateFlush};
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 /// The tail a sync flush ends with, which the sender removes (RFC 7692 section 7.2.1).
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
@@ -13,9 +12,11 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// Output grown per inflate step, in bytes: bounds the work past the size limit.
 const INFLATE_STEP: usize = 16 * 1024;
 
-/// A raw deflate context.
-pub(crate) struct Deflater {
-    state: Deflate,
+/// A raw deflate context: about 300 KiB with a 32 KiB window (zlib-rs keeps a fixed 128 KiB
+/// hash table whatever the window).
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub struct Deflater {
+    state: Compress,
 }
 
 impl std::fmt::Debug for Deflater {
@@ -25,48 +26,55 @@ impl std::fmt::Debug for Deflater {
 }
 
 impl Deflater {
-    /// A context with a `2^window_bits`-byte window (9..=15) at zlib `level` (1..=9), its hash
-    /// tables sized by zlib's `mem_level` (1..=9): about `2^(window_bits + 2) + 2^(mem_level +
-    /// 9)` bytes, so 15/8 is 256 KiB and 9/1 is 3 KiB (uWebSockets' `DEDICATED_COMPRESSOR_*`).
-    pub(crate) fn new(window_bits: u8, level: u8, mem_level: u8) -> Self {
-        let config = DeflateConfig {
-            level: i32::from(level.clamp(1, 9)),
-            // Negative: raw deflate, no zlib header (RFC 7692 section 7.2.1).
-            window_bits: -i32::from(window_bits.clamp(9, 15)),
-            mem_level: i32::from(mem_level.clamp(1, 9)),
-            ..DeflateConfig::default()
-        };
+    /// A context with a `2^window_bits`-byte window (9..=15) at zlib `level` (1..=9).
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+    pub fn new(window_bits: u8, level: u8) -> Self {
         Deflater {
-            state: Deflate::new_with_config(config),
+            state: Compress::new_with_window_bits(
+                Compression::new(u32::from(level.clamp(1, 9))),
+                false,
+                window_bits.clamp(9, 15),
+            ),
+        }
+    }
+
+    /// Makes `window` (the last bytes the peer's inflater holds, at most the window size) what
+    /// the next message may refer back to. Only on a fresh or just reset context.
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+    pub fn prime(&mut self, window: &[u8]) {
+        if !window.is_empty()
+            && let Err(e) = self.state.set_dictionary(window)
+        {
+            // Cannot happen on a reset raw context; the message then stands alone.
+            log::error!("deflate dictionary refused: {e}");
+            self.state.reset();
         }
     }
 
     /// Appends the compressed form of `message` to `out` (RFC 7692 section 7.2.1: sync
     /// flush, tail removed); with `reset`, the next message starts from an empty window.
-    pub(crate) fn compress(&mut self, message: &[u8], out: &mut Vec<u8>, reset: bool) {
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+    pub fn compress(&mut self, message: &[u8], out: &mut Vec<u8>, reset: bool) {
         let start = out.len();
         let mut input = message;
         loop {
-            // Deflate of incompressible data grows by a few bytes per 16 KiB block; the room
-            // is zeroed rather than handed over uninitialised (no unsafe for a memset).
-            let written = out.len();
-            out.resize(written + input.len() + input.len() / 64 + 64, 0);
-            let (before_in, before_out) = (self.state.total_in(), self.state.total_out());
-            let status = self
-                .state
-                .compress(input, &mut out[written..], DeflateFlush::SyncFlush);
-            let used = (self.state.total_in() - before_in) as usize;
-            let produced = (self.state.total_out() - before_out) as usize;
-            let room = out.len() - written;
-            out.truncate(written + produced);
+            // Deflate of incompressible data grows by a few bytes per 16 KiB block.
+            out.reserve(input.len() + input.len() / 64 + 64);
+            let before = self.state.total_in();
+            let status = self.state.compress_vec(input, out, FlushCompress::Sync);
+            let used = (self.state.total_in() - before) as usize;
             input = &input[used..];
             match status {
                 // Done once all input is in and the flush fitted (room was left over).
-                Ok(_) if input.is_empty() && produced < room => break,
+                Ok(Status::Ok | Status::BufError)
+                    if input.is_empty() && out.len() < out.capacity() =>
+                {
+                    break;
+                }
                 Ok(_) => {}
                 Err(e) => {
                     // Cannot happen with a valid stream; an empty block keeps the frame valid.
-                    log::error!("deflate failed: {e:?}");
+                    log::error!("deflate failed: {e}");
                     out.truncate(start);
                     out.push(0x00);
                     self.state.reset();
@@ -89,7 +97,8 @@ impl Deflater {
 
 /// Why a compressed message could not be inflated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum InflateError {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub enum InflateError {
     /// It inflates to more than the limit (close 1009).
     TooBig,
     /// It is not a valid deflate stream.
@@ -97,7 +106,8 @@ pub(crate) enum InflateError {
 }
 
 /// A raw inflate context.
-pub(crate) struct Inflater {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub struct Inflater {
     state: Decompress,
 }
 
@@ -109,9 +119,22 @@ impl std::fmt::Debug for Inflater {
 
 impl Inflater {
     /// A context for streams with windows of up to `2^window_bits` bytes (9..=15).
-    pub(crate) fn new(window_bits: u8) -> Self {
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+    pub fn new(window_bits: u8) -> Self {
         Inflater {
             state: Decompress::new_with_window_bits(false, window_bits.clamp(9, 15)),
+        }
+    }
+
+    /// Makes `window` (the last bytes of the peer's earlier messages, at most its window
+    /// size) what the next message may refer back to. Only on a fresh or just reset context.
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+    pub fn prime(&mut self, window: &[u8]) {
+        if !window.is_empty()
+            && let Err(e) = self.state.set_dictionary(window)
+        {
+            log::error!("inflate dictionary refused: {e}");
+            self.state.reset(false);
         }
     }
 
@@ -119,7 +142,8 @@ impl Inflater {
     /// failing as soon as `out` would pass `limit` bytes: at most one step of
     /// [`INFLATE_STEP`] bytes of work past it, whatever the ratio (a decompression bomb).
     /// With `reset`, the next message starts from an empty window.
-    pub(crate) fn inflate(
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+    pub fn inflate(
         &mut self,
         compressed: &[u8],
         out: &mut Vec<u8>,
@@ -143,7 +167,10 @@ impl Inflater {
         limit: usize,
     ) -> Result<(), InflateError> {
         loop {
-            let room = (limit + 1).saturating_sub(out.len()).clamp(1, INFLATE_STEP);
+            let room = limit
+                .saturating_add(1)
+                .saturating_sub(out.len())
+                .clamp(1, INFLATE_STEP);
             out.reserve_exact(room);
             let spare = out.capacity() - out.len();
             let before = self.state.total_in();
@@ -171,8 +198,8 @@ impl Inflater {
 mod tests {
     use super::*;
 
-    fn round_trip(messages: &[&[u8]], window: u8, mem_level: u8, reset: bool) {
-        let mut deflater = Deflater::new(window, 1, mem_level);
+    fn round_trip(messages: &[&[u8]], window: u8, reset: bool) {
+        let mut deflater = Deflater::new(window, 1);
         let mut inflater = Inflater::new(15);
         for message in messages {
             let mut compressed = Vec::new();
@@ -193,17 +220,16 @@ mod tests {
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
         let messages: [&[u8]; 5] = [b"", b"a", &text, &noise, &text];
-        // uWebSockets' smallest (3KB), a middle (32KB) and the largest (256KB) compressor.
-        for (window, mem_level) in [(9, 1), (12, 5), (15, 8)] {
-            round_trip(&messages, window, mem_level, false);
-            round_trip(&messages, window, mem_level, true);
+        for window in [9, 12, 15] {
+            round_trip(&messages, window, false);
+            round_trip(&messages, window, true);
         }
     }
 
     #[test]
     fn context_takeover_shrinks_a_repeated_message() {
         let message = b"{\"user\":\"ada\",\"room\":\"lobby\",\"text\":\"the same words again\"}";
-        let mut deflater = Deflater::new(15, 1, 8);
+        let mut deflater = Deflater::new(15, 1);
         let (mut first, mut second) = (Vec::new(), Vec::new());
         deflater.compress(message, &mut first, false);
         deflater.compress(message, &mut second, false);
@@ -219,7 +245,7 @@ mod tests {
     fn a_bomb_stops_at_the_limit() {
         let zeros = vec![0u8; 10 << 20];
         let mut compressed = Vec::new();
-        Deflater::new(15, 9, 8).compress(&zeros, &mut compressed, true);
+        Deflater::new(15, 9).compress(&zeros, &mut compressed, true);
         assert!(compressed.len() < 20_000, "{}", compressed.len());
         let mut out = Vec::new();
         let limit = 1 << 20;
@@ -242,7 +268,7 @@ mod tests {
             Err(InflateError::Corrupt)
         );
         let mut compressed = Vec::new();
-        Deflater::new(15, 1, 8).compress(b"fine", &mut compressed, true);
+        Deflater::new(15, 1).compress(b"fine", &mut compressed, true);
         out.clear();
         inflater
             .inflate(&compressed, &mut out, 1000, false)

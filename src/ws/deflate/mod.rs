@@ -1,8 +1,10 @@
 //! permessage-deflate (RFC 7692): a route's options, the handshake's negotiation, the deflate
 //! and inflate contexts, and where they live: one shared set per loop, or dedicated ones per
-//! socket. Files import in this order, never back: `options`, `negotiate`, `context` -> here.
+//! socket. Files import in this order, never back: `options`, `negotiate`, `context`,
+//! `dedicated` -> here.
 
 pub(crate) mod context;
+mod dedicated;
 pub(crate) mod negotiate;
 pub(crate) mod options;
 
@@ -11,6 +13,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 use self::context::{Deflater, InflateError, Inflater};
+use self::dedicated::Dedicated;
 use self::negotiate::Agreement;
 use self::options::{CompressOptions, Compressor, Decompressor};
 use super::codec::{self, OpCode};
@@ -33,13 +36,6 @@ pub(crate) struct LoopDeflate {
 /// One published message compressed by a loop's shared compressor, per window size
 /// (9..=15), made for the first subscriber that needs it and shared by the rest.
 pub(crate) type SharedFrames = [Option<Bytes>; 7];
-
-/// A socket's dedicated contexts, made on first use.
-#[derive(Debug, Default)]
-struct Dedicated {
-    deflater: Option<Deflater>,
-    inflater: Option<Inflater>,
-}
 
 /// A socket's negotiated permessage-deflate (2 bytes in its slab entry). Each call names
 /// the socket (slab `key`) and passes the route's options and the loop's contexts.
@@ -83,13 +79,20 @@ impl SocketDeflate {
         let mut scratch = std::mem::take(&mut contexts.scratch);
         scratch.clear();
         match options.compressor {
-            Compressor::Dedicated { mem_level, .. } => contexts
-                .dedicated
-                .entry(key)
-                .or_default()
-                .deflater
-                .get_or_insert_with(|| Deflater::new(window, level, mem_level))
-                .compress(message, &mut scratch, reset),
+            Compressor::Dedicated { .. } => {
+                let slot = LoopDeflate::slot(window);
+                let shared =
+                    contexts.deflaters[slot].get_or_insert_with(|| Deflater::new(window, level));
+                dedicated::deflate(
+                    contexts.dedicated.entry(key).or_default(),
+                    shared,
+                    || Deflater::new(window, level),
+                    window,
+                    message,
+                    &mut scratch,
+                    reset,
+                );
+            }
             _ => contexts
                 .deflater(window, level)
                 .compress(message, &mut scratch, true),
@@ -140,13 +143,15 @@ impl SocketDeflate {
         let reset = self.agreement.client_reset();
         let window = self.agreement.client_window();
         let result = match options.decompressor {
-            Some(Decompressor::Dedicated { .. }) => contexts
-                .dedicated
-                .entry(key)
-                .or_default()
-                .inflater
-                .get_or_insert_with(|| Inflater::new(window))
-                .inflate(compressed, &mut out, limit, reset),
+            Some(Decompressor::Dedicated { .. }) => dedicated::inflate(
+                contexts.dedicated.entry(key).or_default(),
+                contexts.inflater.get_or_insert_with(|| Inflater::new(15)),
+                window,
+                compressed,
+                &mut out,
+                limit,
+                reset,
+            ),
             _ => contexts
                 .inflater
                 .get_or_insert_with(|| Inflater::new(15))
@@ -164,11 +169,14 @@ impl SocketDeflate {
 }
 
 impl LoopDeflate {
+    /// The index of the shared compressor for `window` bits.
+    fn slot(window: u8) -> usize {
+        usize::from(window.clamp(9, 15) - 9)
+    }
+
     /// The shared compressor for `window` bits.
     fn deflater(&mut self, window: u8, level: u8) -> &mut Deflater {
-        let slot = usize::from(window.clamp(9, 15) - 9);
-        // One per loop: zlib's default memLevel, its memory is not multiplied by sockets.
-        self.deflaters[slot].get_or_insert_with(|| Deflater::new(window, level, 8))
+        self.deflaters[Self::slot(window)].get_or_insert_with(|| Deflater::new(window, level))
     }
 
     /// A published `message` compressed once by the shared compressor for `window` bits,

@@ -13,7 +13,8 @@ pub(crate) const PERMESSAGE_DEFLATE: &str = "permessage-deflate";
 /// What one socket's handshake agreed on, packed into 2 bytes (it sits in every
 /// compressed socket's slab entry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Agreement {
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub struct Agreement {
     /// Our compressor's window bits (high nibble) and the client's at most (low nibble),
     /// each 9..=15.
     windows: u8,
@@ -50,24 +51,28 @@ impl Agreement {
     }
 
     /// Base-2 logarithm of our compressor's window, within what the client allows.
-    pub(crate) fn server_window(self) -> u8 {
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+    pub fn server_window(self) -> u8 {
         self.windows >> 4
     }
 
     /// Base-2 logarithm of the client's window at most (15 unless restricted).
-    pub(crate) fn client_window(self) -> u8 {
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+    pub fn client_window(self) -> u8 {
         self.windows & 0x0f
     }
 
     /// We compress each message on its own (`server_no_context_takeover`, or a shared
     /// compressor).
-    pub(crate) fn server_reset(self) -> bool {
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+    pub fn server_reset(self) -> bool {
         matches!(self.resets, Resets::Server | Resets::Both)
     }
 
     /// The client compresses each message on its own (`client_no_context_takeover` in our
     /// response): the inflate context may be reset (and shared).
-    pub(crate) fn client_reset(self) -> bool {
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+    pub fn client_reset(self) -> bool {
         matches!(self.resets, Resets::Client | Resets::Both)
     }
 }
@@ -85,7 +90,8 @@ struct Offer {
 /// Picks the first offer in `fields` (the values of every `Sec-WebSocket-Extensions` field,
 /// in order) that `options` can accept. Returns the agreement and the response field's
 /// value, or `None` (no extension: the handshake goes on uncompressed).
-pub(crate) fn negotiate<'a>(
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub fn negotiate<'a>(
     fields: impl Iterator<Item = &'a str>,
     options: &CompressOptions,
 ) -> Option<(Agreement, String)> {
@@ -174,8 +180,8 @@ fn accept(
         Some(limit) => ours.min(limit),
         None => ours,
     };
-    let server_reset = offer.server_no_context_takeover
-        || !matches!(compressor, Compressor::Dedicated { .. });
+    let server_reset =
+        offer.server_no_context_takeover || !matches!(compressor, Compressor::Dedicated { .. });
     let client_reset = decompressor == Decompressor::Shared;
     // The client's window: restricted only if it said it can be (section 7.1.2.2).
     let client_window = match (offer.client_max_window_bits, decompressor) {

@@ -11,52 +11,44 @@ pub enum Compressor {
     /// `server_no_context_takeover`): no memory per socket, and a published message is
     /// compressed once per loop for every subscriber (uWebSockets' `SHARED_COMPRESSOR`).
     Shared,
-    /// One deflate context per socket with an LZ77 window of `2^window_bits` bytes
-    /// (9..=15) and hash tables sized by zlib's `mem_level` (1..=9), kept between messages
-    /// (context takeover): better ratios for chatty sockets, at about `2^(window_bits + 2) +
-    /// 2^(mem_level + 9)` bytes per socket, allocated on the first compressed send. The
-    /// constants `Compressor::DEDICATED_3KB` .. `DEDICATED_256KB` are uWebSockets'
-    /// `DEDICATED_COMPRESSOR_*` sizes.
+    /// A compressor per socket with an LZ77 window of `2^window_bits` bytes (9..=15), kept
+    /// between messages (context takeover): better ratios for chatty sockets. With the full
+    /// 32 KiB window the socket owns a deflate context (about 300 KiB, made on the first
+    /// compressed send; fastest); with a smaller one it keeps only the window's bytes
+    /// (`2^window_bits`) and the loop's shared context is primed with them per message (zlib's
+    /// dictionary: a little more work per message, far less memory). The constants
+    /// `Compressor::DEDICATED_3KB` .. `DEDICATED_256KB` are uWebSockets'
+    /// `DEDICATED_COMPRESSOR_*` windows.
     Dedicated {
         /// Base-2 logarithm of the window, 9..=15.
         window_bits: u8,
-        /// zlib's `memLevel`, 1..=9: the hash tables are `2^(mem_level + 7)` entries.
-        mem_level: u8,
     },
 }
 
 impl Compressor {
-    /// A 512-byte window, `memLevel` 1: about 3 KiB per socket (uWebSockets'
-    /// `DEDICATED_COMPRESSOR_3KB`).
-    pub const DEDICATED_3KB: Compressor = Compressor::dedicated(9, 1);
-    /// A 512-byte window, `memLevel` 2: about 4 KiB per socket (`DEDICATED_COMPRESSOR_4KB`).
-    pub const DEDICATED_4KB: Compressor = Compressor::dedicated(9, 2);
-    /// A 1 KiB window, `memLevel` 3: about 8 KiB per socket (`DEDICATED_COMPRESSOR_8KB`).
-    pub const DEDICATED_8KB: Compressor = Compressor::dedicated(10, 3);
-    /// A 2 KiB window, `memLevel` 4: about 16 KiB per socket (`DEDICATED_COMPRESSOR_16KB`).
-    pub const DEDICATED_16KB: Compressor = Compressor::dedicated(11, 4);
-    /// A 4 KiB window, `memLevel` 5: about 32 KiB per socket (`DEDICATED_COMPRESSOR_32KB`).
-    pub const DEDICATED_32KB: Compressor = Compressor::dedicated(12, 5);
-    /// An 8 KiB window, `memLevel` 6: about 64 KiB per socket (`DEDICATED_COMPRESSOR_64KB`).
-    pub const DEDICATED_64KB: Compressor = Compressor::dedicated(13, 6);
-    /// A 16 KiB window, `memLevel` 7: about 128 KiB per socket
-    /// (`DEDICATED_COMPRESSOR_128KB`).
-    pub const DEDICATED_128KB: Compressor = Compressor::dedicated(14, 7);
-    /// A 32 KiB window, `memLevel` 8 (zlib's defaults): about 256 KiB per socket
-    /// (`DEDICATED_COMPRESSOR_256KB`, uWebSockets' `DEDICATED_COMPRESSOR`).
-    pub const DEDICATED_256KB: Compressor = Compressor::dedicated(15, 8);
+    /// A 512-byte window (uWebSockets' `DEDICATED_COMPRESSOR_3KB`): 512 bytes per socket.
+    pub const DEDICATED_3KB: Compressor = Compressor::dedicated(9);
+    /// A 512-byte window (`DEDICATED_COMPRESSOR_4KB`, whose larger zlib `memLevel` has no
+    /// counterpart here): 512 bytes per socket.
+    pub const DEDICATED_4KB: Compressor = Compressor::dedicated(9);
+    /// A 1 KiB window (`DEDICATED_COMPRESSOR_8KB`): 1 KiB per socket.
+    pub const DEDICATED_8KB: Compressor = Compressor::dedicated(10);
+    /// A 2 KiB window (`DEDICATED_COMPRESSOR_16KB`): 2 KiB per socket.
+    pub const DEDICATED_16KB: Compressor = Compressor::dedicated(11);
+    /// A 4 KiB window (`DEDICATED_COMPRESSOR_32KB`): 4 KiB per socket.
+    pub const DEDICATED_32KB: Compressor = Compressor::dedicated(12);
+    /// An 8 KiB window (`DEDICATED_COMPRESSOR_64KB`): 8 KiB per socket.
+    pub const DEDICATED_64KB: Compressor = Compressor::dedicated(13);
+    /// A 16 KiB window (`DEDICATED_COMPRESSOR_128KB`): 16 KiB per socket.
+    pub const DEDICATED_128KB: Compressor = Compressor::dedicated(14);
+    /// A 32 KiB window and a context of its own per socket (`DEDICATED_COMPRESSOR_256KB`,
+    /// uWebSockets' `DEDICATED_COMPRESSOR`): about 300 KiB per socket.
+    pub const DEDICATED_256KB: Compressor = Compressor::dedicated(15);
 
-    /// A dedicated compressor, both values clamped to what zlib's raw deflate takes.
-    pub const fn dedicated(window_bits: u8, mem_level: u8) -> Compressor {
+    /// A dedicated compressor with a `2^window_bits`-byte window, clamped to 9..=15.
+    pub const fn dedicated(window_bits: u8) -> Compressor {
         Compressor::Dedicated {
             window_bits: clamp_window(window_bits),
-            mem_level: if mem_level < 1 {
-                1
-            } else if mem_level > 9 {
-                9
-            } else {
-                mem_level
-            },
         }
     }
 }
@@ -68,11 +60,12 @@ pub enum Decompressor {
     /// `client_no_context_takeover`, so clients compress each message on its own
     /// (uWebSockets' `SHARED_DECOMPRESSOR`).
     Shared,
-    /// One inflate context per socket, allocated on the first compressed message, so
-    /// clients may keep their context (better ratios): about `2^window_bits` bytes plus 7 KiB
-    /// of state per socket. A client that offered `client_max_window_bits` is told to use at
-    /// most `2^window_bits` bytes of window (9..=15; uWebSockets'
-    /// `DEDICATED_DECOMPRESSOR_512B` .. `_32KB`).
+    /// A decompressor per socket, so clients may keep their context (better ratios). A
+    /// client that offered `client_max_window_bits` is told to use at most `2^window_bits`
+    /// bytes of window (9..=15; uWebSockets' `DEDICATED_DECOMPRESSOR_512B` .. `_32KB`); one
+    /// that did not may use 32 KiB. With a full 32 KiB window the socket owns an inflate
+    /// context (about 40 KiB, made on the first compressed message); with a smaller one it
+    /// keeps only the window's bytes and the loop's shared context is primed with them.
     Dedicated {
         /// Base-2 logarithm of the window, 9..=15.
         window_bits: u8,
@@ -139,9 +132,9 @@ impl CompressOptions {
 
     /// A dedicated compressor with a 32 KiB window and a dedicated decompressor with a
     /// 32 KiB window (uWebSockets' `DEDICATED_COMPRESSOR | DEDICATED_DECOMPRESSOR`): about
-    /// 300 KiB per socket once it has sent and received a compressed message; choose a
-    /// smaller pair with [`compressor`](Self::compressor) and
-    /// [`decompressor`](Self::decompressor).
+    /// 340 KiB per socket once it has sent and received a compressed message, the fastest;
+    /// choose smaller windows with [`compressor`](Self::compressor) and
+    /// [`decompressor`](Self::decompressor) (e.g. [`Compressor::DEDICATED_3KB`]: 512 bytes).
     pub const DEDICATED: CompressOptions = CompressOptions {
         compressor: Compressor::DEDICATED_256KB,
         decompressor: Some(Decompressor::DEDICATED_32KB),
@@ -150,13 +143,10 @@ impl CompressOptions {
     };
 
     /// These options with `compressor` for outgoing messages (window bits clamped to
-    /// 9..=15, `mem_level` to 1..=9).
+    /// 9..=15).
     pub const fn compressor(mut self, compressor: Compressor) -> Self {
         self.compressor = match compressor {
-            Compressor::Dedicated {
-                window_bits,
-                mem_level,
-            } => Compressor::dedicated(window_bits, mem_level),
+            Compressor::Dedicated { window_bits } => Compressor::dedicated(window_bits),
             other => other,
         };
         if self.decompressor.is_none() {

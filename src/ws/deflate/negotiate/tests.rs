@@ -65,7 +65,7 @@ fn negotiation_table() {
         // the client's inflater may keep a small window too.
         (
             &["permessage-deflate"],
-            DEDICATED.compressor(Compressor::dedicated(10, 8)),
+            DEDICATED.compressor(Compressor::dedicated(10)),
             Some("permessage-deflate; server_max_window_bits=10"),
         ),
         // Disabled: declined.
