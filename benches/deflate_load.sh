@@ -30,7 +30,7 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$server/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 
 printf "%-10s %-22s %10s %8s %14s %12s %6s\n" server load "msgs/s" "cpu-s" "msgs/cpu-s" "wire B/msg" "rsv1"
-for load in "16 64 8" "4096 16 8"; do
+for load in "16 64 8" "256 64 8" "4096 16 8"; do
   read -r size conns inflight <<< "$load"
   for mode in off shared dedicated dedicated_3kb python; do
     start "$mode"
