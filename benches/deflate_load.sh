@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # permessage-deflate under load, one run: examples/echo_server with COMPRESSION=off|shared|dedicated
 # and the Python `websockets` package's echo server with its default compression (the library our
-# users come from), each on core 0, the load client (benches/deflate_load.rs) on core 1.
+# users come from), each on core 0, the load client (benches/ws_load.rs) on core 1.
 # Per load: messages/s, server CPU seconds, messages per server-CPU-second (the figure to compare
 # when the client is the bottleneck) and wire bytes per reply. Then the server's RSS growth per
 # idle compressed socket (one message echoed on each, so dedicated contexts exist).
@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 ulimit -n 65536 2>/dev/null || true
 secs=${SECS:-5}; idle=${IDLE:-2000}; port=${PORT:-19301}
-cargo build --quiet --release --bench deflate_load
-client() { taskset -c 1 cargo bench --quiet --bench deflate_load 2>/dev/null; }
+cargo build --quiet --release --bench ws_load
+client() { taskset -c 1 cargo bench --quiet --bench ws_load 2>/dev/null; }
 
 start() { # mode -> pid in $server
   if [ "$1" = python ]; then

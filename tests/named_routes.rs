@@ -162,3 +162,77 @@ fn the_seeds_conversation() {
     );
     server.shutdown();
 }
+
+/// Async routes (feature `tokio`): a route waiting on something does not hold back the
+/// socket's later requests, and its reply still arrives with its uuid; errors, panics and bad
+/// payloads are answered as for sync routes.
+#[cfg(feature = "tokio")]
+#[test]
+fn async_routes_answer_when_their_futures_finish() {
+    use std::sync::Arc;
+    use tokio::sync::Notify;
+
+    let gate = Arc::new(Notify::new());
+    let opened = gate.clone();
+    let routes = NamedRoutes::new()
+        .route_async("wait", move |n: u32, headers: Headers| {
+            let gate = gate.clone();
+            async move {
+                gate.notified().await;
+                Reply::with_status(201, json!({"n": n, "seen": headers.get("who")}))
+                    .header("late", true)
+            }
+        })
+        .route("open", move |_: Value, _: &Headers| {
+            opened.notify_one();
+            Reply::ok(json!("opened"))
+        })
+        .route_async("refuse", |_: Value, _: Headers| async {
+            Err::<Reply<()>, _>("not today")
+        })
+        .route_async("boom", |_: Value, _: Headers| async {
+            if true {
+                panic!("async kaboom");
+            }
+            Reply::ok(())
+        });
+    let server = serve(App::new().named_routes("/ws/app/", routes), 2);
+    let (mut ws, _) = connect(server.local_addr(), "/ws/app/");
+    let send = |ws: &mut tungstenite::WebSocket<std::net::TcpStream>, message: Value| {
+        ws.send(Message::text(message.to_string())).unwrap();
+    };
+    send(
+        &mut ws,
+        json!({"uuid": "1", "route": "wait", "payload": 7, "headers": {"who": "ada"}}),
+    );
+    // The waiting route's reply cannot come first: only this later request opens its gate.
+    assert_eq!(
+        ask(&mut ws, json!({"uuid": "2", "route": "open"}))["uuid"],
+        "2"
+    );
+    let late: Value = serde_json::from_str(&next_text(&mut ws)).unwrap();
+    assert_eq!(
+        late,
+        json!({"uuid": "1", "route": "wait", "headers": {"late": true},
+               "payload": {"n": 7, "seen": "ada"}, "status": 201})
+    );
+    assert_eq!(
+        ask(&mut ws, json!({"uuid": "3", "route": "refuse"}))["payload"],
+        json!({"Error": "not today"})
+    );
+    let boom = ask(&mut ws, json!({"uuid": "4", "route": "boom"}));
+    assert_eq!(
+        (boom["status"].clone(), boom["payload"].clone()),
+        (json!(500), json!({"Error": "async kaboom"}))
+    );
+    let bad = ask(
+        &mut ws,
+        json!({"uuid": "5", "route": "wait", "payload": "x"}),
+    );
+    assert_eq!(bad["status"], 400, "{bad}");
+    assert_eq!(
+        ask(&mut ws, json!({"uuid": "6", "route": "PING"}))["status"],
+        200
+    );
+    server.shutdown();
+}

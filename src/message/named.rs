@@ -9,6 +9,10 @@
 //! `404` (payload null); a missing or non-string `uuid` or `route` `400` (uuid and route
 //! echoed as sent, `""` when absent, as the seed does); a handler that panics or returns an
 //! error `500` with `{"Error": "..."}`. The socket stays open in every case.
+//!
+//! With the `tokio` feature, routes may be async ([`NamedRoutes::route_async`]): their
+//! replies are sent when their futures finish, so a slow route does not hold back the
+//! socket's other requests (the client matches replies by `uuid`).
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -66,6 +70,29 @@ impl<T> Reply<T> {
 /// decode.
 type Erased = Box<dyn Fn(&Headers, Value) -> Outcome + Send + Sync>;
 
+/// An async route's handler with its types erased: the payload decoded at once (`Err`: the
+/// `400`'s reason), the rest in the future.
+#[cfg(feature = "tokio")]
+type ErasedAsync = Box<dyn Fn(Headers, Value) -> Result<Pending, String> + Send + Sync>;
+
+/// What an async route's future resolves to.
+#[cfg(feature = "tokio")]
+type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send>>;
+
+/// A route's handler, answering now or (feature `tokio`) later.
+enum Handler {
+    Now(Erased),
+    #[cfg(feature = "tokio")]
+    Later(ErasedAsync),
+}
+
+/// A message's reply: its JSON text now, or (feature `tokio`) a future that makes it.
+pub(crate) enum Answer {
+    Now(String),
+    #[cfg(feature = "tokio")]
+    Later(std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>>),
+}
+
 enum Outcome {
     Replied(u16, Option<Headers>, Value),
     BadPayload(String),
@@ -90,7 +117,7 @@ enum Outcome {
 /// ```
 #[derive(Default)]
 pub struct NamedRoutes {
-    routes: HashMap<String, Erased>,
+    routes: HashMap<String, Handler>,
 }
 
 impl std::fmt::Debug for NamedRoutes {
@@ -161,71 +188,129 @@ impl NamedRoutes {
                     true => serde_json::to_value(dehydrate(reply.payload))?,
                     false => serde_json::to_value(&reply.payload)?,
                 };
-                Ok::<_, BoxError>((reply.status, reply.headers, payload))
+                Sent::Ok((reply.status, reply.headers, payload))
             }));
-            match ran {
-                Ok(Ok((status, headers, payload))) => Outcome::Replied(status, headers, payload),
-                Ok(Err(error)) => Outcome::Failed(error.to_string()),
-                Err(panic) => Outcome::Failed(panic_message(panic.as_ref()).to_owned()),
-            }
+            outcome(ran)
         };
-        self.routes.insert(name.to_owned(), Box::new(erased));
+        self.routes
+            .insert(name.to_owned(), Handler::Now(Box::new(erased)));
+        self
+    }
+
+    /// An async route (feature `tokio`): `handler(payload, headers)` returns a future that
+    /// runs on the tokio runtime (the app's, else uweb's own), and its reply goes out when it
+    /// finishes, through the socket's [`WebSocketHandle`](crate::WebSocketHandle); meanwhile
+    /// the socket's other messages are answered. Payload decoding, `Err` and panics (in the
+    /// call or the future) are answered as for [`route`](Self::route). A reply whose socket
+    /// has closed is dropped.
+    #[cfg(feature = "tokio")]
+    pub fn route_async<P, R, F, Fut>(mut self, name: &str, handler: F) -> Self
+    where
+        P: DeserializeOwned,
+        R: IntoReply + 'static,
+        F: Fn(P, Headers) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = R> + Send + 'static,
+    {
+        let erased = move |headers: Headers, payload: Value| -> Result<Pending, String> {
+            let payload: P = serde_path_to_error::deserialize(payload).map_err(|e| describe(&e))?;
+            let future = catch_unwind(AssertUnwindSafe(|| handler(payload, headers)));
+            Ok(Box::pin(async move {
+                let ran = match future {
+                    Ok(future) => crate::runtime::CatchUnwind::new(future).await,
+                    Err(panic) => Err(panic),
+                };
+                outcome(ran.map(|reply| {
+                    let reply = reply.into_reply()?;
+                    let payload = serde_json::to_value(&reply.payload)?;
+                    Sent::Ok((reply.status, reply.headers, payload))
+                }))
+            }))
+        };
+        self.routes
+            .insert(name.to_owned(), Handler::Later(Box::new(erased)));
         self
     }
 
     /// Answers one message (the text or binary payload of a WebSocket message): the reply's
-    /// JSON text.
-    pub(crate) fn answer(&self, message: &[u8]) -> String {
+    /// JSON text, now or from a future.
+    pub(crate) fn answer(&self, message: &[u8]) -> Answer {
+        Answer::Now(match self.answer_or_defer(message) {
+            Ok(text) => text,
+            #[cfg(feature = "tokio")]
+            Err((uuid, route, pending)) => {
+                return Answer::Later(Box::pin(async move { render(uuid, route, pending.await) }));
+            }
+            #[cfg(not(feature = "tokio"))]
+            Err(never) => match never {},
+        })
+    }
+
+    /// The reply's JSON text, or the request's uuid and route with the future of an async
+    /// route's outcome.
+    fn answer_or_defer(&self, message: &[u8]) -> Result<String, Deferred> {
         let Ok(Value::Object(mut content)) = serde_json::from_slice::<Value>(message) else {
-            return envelope(
+            return Ok(envelope(
                 Value::from(""),
                 Value::from(""),
                 Value::Null,
                 Value::Null,
                 400,
-            );
+            ));
         };
         let (uuid, route) = (content.remove("uuid"), content.remove("route"));
         let (Some(Value::String(uuid)), Some(Value::String(route))) = (&uuid, &route) else {
             // As the seed: what was sent (or "") goes back with 400.
             let echo = |v: Option<Value>| v.unwrap_or_else(|| Value::from(""));
-            return envelope(echo(uuid), echo(route), Value::Null, Value::Null, 400);
+            return Ok(envelope(
+                echo(uuid),
+                echo(route),
+                Value::Null,
+                Value::Null,
+                400,
+            ));
         };
         if uuid.is_empty() || route.is_empty() {
-            return envelope(
+            return Ok(envelope(
                 uuid.as_str().into(),
                 route.as_str().into(),
                 Value::Null,
                 Value::Null,
                 400,
-            );
+            ));
         }
         let (uuid_value, route_value) = (Value::from(uuid.as_str()), Value::from(route.as_str()));
         if route == "PING" {
-            return envelope(uuid_value, route_value, Value::Null, Value::Null, 200);
+            return Ok(envelope(
+                uuid_value,
+                route_value,
+                Value::Null,
+                Value::Null,
+                200,
+            ));
         }
         let Some(handler) = self.routes.get(route.as_str()) else {
-            return envelope(uuid_value, route_value, Value::Null, Value::Null, 404);
+            return Ok(envelope(
+                uuid_value,
+                route_value,
+                Value::Null,
+                Value::Null,
+                404,
+            ));
         };
         let headers = match content.remove("headers") {
             Some(Value::Object(headers)) => headers,
             _ => Map::new(),
         };
         let payload = content.remove("payload").unwrap_or(Value::Null);
-        match handler(&headers, payload) {
-            Outcome::Replied(status, headers, payload) => {
-                let headers = headers.map_or(Value::Null, Value::Object);
-                envelope(uuid_value, route_value, headers, payload, status)
-            }
-            Outcome::BadPayload(why) => {
-                let payload = json!({"Error": format!("invalid payload: {why}")});
-                envelope(uuid_value, route_value, Value::Null, payload, 400)
-            }
-            Outcome::Failed(why) => {
-                let payload = json!({"Error": why});
-                envelope(uuid_value, route_value, Value::Null, payload, 500)
-            }
-        }
+        let outcome = match handler {
+            Handler::Now(handler) => handler(&headers, payload),
+            #[cfg(feature = "tokio")]
+            Handler::Later(handler) => match handler(headers, payload) {
+                Ok(pending) => return Err((uuid_value, route_value, pending)),
+                Err(why) => Outcome::BadPayload(why),
+            },
+        };
+        Ok(render(uuid_value, route_value, outcome))
     }
 
     /// The WebSocket behavior serving these routes: every message answered in one text
@@ -233,9 +318,54 @@ impl NamedRoutes {
     pub(crate) fn into_behavior(self) -> WebSocketBehavior<()> {
         let routes = Arc::new(self);
         WebSocketBehavior::new().message(move |ws: &mut WebSocket<'_, ()>, message, _opcode| {
-            let reply = routes.answer(message);
-            ws.send(reply, OpCode::Text);
+            match routes.answer(message) {
+                Answer::Now(reply) => {
+                    ws.send(reply, OpCode::Text);
+                }
+                #[cfg(feature = "tokio")]
+                Answer::Later(reply) => {
+                    let handle = ws.handle();
+                    crate::runtime::spawn(async move {
+                        handle.send(reply.await, OpCode::Text);
+                    });
+                }
+            }
         })
+    }
+}
+
+/// A message whose route is async: its uuid, its route and the future of its outcome.
+#[cfg(feature = "tokio")]
+type Deferred = (Value, Value, Pending);
+
+/// Nothing is deferred without the `tokio` feature.
+#[cfg(not(feature = "tokio"))]
+type Deferred = std::convert::Infallible;
+
+/// A handler's reply as sent: status, headers and payload; or its error.
+type Sent = Result<(u16, Option<Headers>, Value), BoxError>;
+
+/// A handler's run (a panic caught as `Err`) as the reply's outcome.
+fn outcome<E: AsRef<dyn std::any::Any + Send>>(ran: Result<Sent, E>) -> Outcome {
+    match ran {
+        Ok(Ok((status, headers, payload))) => Outcome::Replied(status, headers, payload),
+        Ok(Err(error)) => Outcome::Failed(error.to_string()),
+        Err(panic) => Outcome::Failed(panic_message(panic.as_ref()).to_owned()),
+    }
+}
+
+/// The envelope for `outcome` of the request `uuid` on `route`.
+fn render(uuid: Value, route: Value, outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Replied(status, headers, payload) => {
+            let headers = headers.map_or(Value::Null, Value::Object);
+            envelope(uuid, route, headers, payload, status)
+        }
+        Outcome::BadPayload(why) => {
+            let payload = json!({"Error": format!("invalid payload: {why}")});
+            envelope(uuid, route, Value::Null, payload, 400)
+        }
+        Outcome::Failed(why) => envelope(uuid, route, Value::Null, json!({"Error": why}), 500),
     }
 }
 
@@ -304,8 +434,16 @@ mod tests {
             })
     }
 
+    fn now(answer: Answer) -> String {
+        match answer {
+            Answer::Now(text) => text,
+            #[cfg(feature = "tokio")]
+            Answer::Later(_) => panic!("a sync route answered later"),
+        }
+    }
+
     fn answer(message: &str) -> Value {
-        serde_json::from_str(&routes().answer(message.as_bytes())).unwrap()
+        serde_json::from_str(&now(routes().answer(message.as_bytes()))).unwrap()
     }
 
     #[test]
@@ -345,7 +483,7 @@ mod tests {
 
     #[test]
     fn field_order_is_the_seeds() {
-        let text = routes().answer(br#"{"uuid":"1","route":"PING"}"#);
+        let text = now(routes().answer(br#"{"uuid":"1","route":"PING"}"#));
         assert_eq!(
             text,
             r#"{"uuid":"1","route":"PING","headers":null,"payload":null,"status":200}"#

@@ -1,15 +1,23 @@
-//! permessage-deflate load client (RFC 7692), for benches/deflate_load.sh: `CONNS` connections,
-//! each keeping `INFLIGHT` JSON-like text messages of `SIZE` bytes in flight against an echo
-//! server, for `SECS` seconds. The client offers `client_no_context_takeover`, so it compresses its
-//! 64 message variants once up front and spends its CPU on framing and counting, not deflate.
+//! WebSocket load client for benches/deflate_load.sh and benches/actions_load.sh: `CONNS`
+//! connections to `ws://127.0.0.1:PORT{WS_PATH}`, each keeping `INFLIGHT` text messages in
+//! flight for `SECS` seconds: JSON-like ones of `SIZE` bytes (64 variants), or `MESSAGE` as
+//! given (an action, a JSON-RPC call). Every complete message received counts as a reply and
+//! is answered with the next message. With permessage-deflate (`COMPRESS=1`, the default) the
+//! client offers `client_no_context_takeover`, so it compresses its messages once up front and
+//! spends its CPU on framing and counting, not deflate.
 //! Prints one line: `RESULT msgs=.. secs=.. msgs_per_s=.. wire_bytes_per_reply=.. compressed=..%`
 //! (wire bytes include frame headers; `compressed` is the share of replies with RSV1 set).
 //!
-//! `IDLE=N` instead opens N connections, echoes one message on each (so per-socket contexts
-//! exist), prints `READY` and holds them until stdin closes: the server's RSS per idle socket.
+//! `IDLE=N` instead opens N connections, sends one message on each and waits for its reply (so
+//! per-socket contexts exist), prints `READY` and holds them until stdin closes: the server's
+//! RSS per idle socket.
 //!
-//! `COMPRESS=0` offers no extension (the uncompressed baseline). The server is not started here:
-//! `PORT=9001 SIZE=4096 cargo bench --bench deflate_load` against a running echo server.
+//! `FANOUT=N` opens N connections, sends `MESSAGE` (a subscribe) on each and waits for its
+//! reply, then sends `POST_PATH` with body `POST_BODY` over HTTP and prints `RESULT fanout=N
+//! first_ms=.. last_ms=..`: the time until the first and the last connection received a message.
+//!
+//! The server is not started here: `PORT=9001 SIZE=4096 cargo bench --bench ws_load` against a
+//! running echo server.
 
 use flate2::{Compress, Compression, FlushCompress};
 use std::io::{BufRead, Read, Write};
@@ -20,6 +28,9 @@ use std::time::{Duration, Instant};
 
 struct Options {
     port: u16,
+    path: String,
+    message: Option<String>,
+    fanout: Option<usize>,
     conns: usize,
     inflight: usize,
     size: usize,
@@ -38,6 +49,9 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
 fn options() -> Options {
     Options {
         port: env("PORT", 9001),
+        path: std::env::var("WS_PATH").unwrap_or_else(|_| "/".into()),
+        message: std::env::var("MESSAGE").ok(),
+        fanout: std::env::var("FANOUT").ok().and_then(|v| v.parse().ok()),
         conns: env("CONNS", 16),
         inflight: env("INFLIGHT", 8),
         size: env("SIZE", 4096),
@@ -104,8 +118,9 @@ fn connect(options: &Options) -> TcpStream {
     };
     write!(
         stream,
-        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extension}\r\n"
+        "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extension}\r\n",
+        options.path
     )
     .expect("handshake");
     // Reads the 101 byte by byte so no frame byte is consumed with it.
@@ -206,29 +221,83 @@ fn echo_loop(options: &Options, frames: &[Vec<u8>], stop: &AtomicBool, totals: &
     }
 }
 
-fn hold_idle(options: &Options, count: usize, frame: &[u8]) {
-    let mut held = Vec::with_capacity(count);
-    for _ in 0..count {
-        let mut stream = connect(options);
-        stream.write_all(frame).expect("write");
-        let mut buffer = vec![0u8; options.size + 64];
-        let mut filled = 0;
-        while count_messages(&buffer[..filled]).0 == 0 {
-            filled += stream.read(&mut buffer[filled..]).expect("echo");
+/// Reads from `stream` until one whole message has arrived.
+fn await_message(stream: &mut TcpStream, buffer: &mut Vec<u8>) {
+    let mut filled = 0;
+    while count_messages(&buffer[..filled]).0 == 0 {
+        if filled == buffer.len() {
+            buffer.resize(buffer.len() * 2, 0);
         }
-        held.push(stream);
+        let read = stream.read(&mut buffer[filled..]).expect("reply");
+        assert!(read > 0, "server closed the connection");
+        filled += read;
     }
+}
+
+/// `count` connections, each having sent `frame` and received one reply.
+fn open_answered(options: &Options, count: usize, frame: &[u8]) -> Vec<TcpStream> {
+    let mut buffer = vec![0u8; options.size + 64];
+    (0..count)
+        .map(|_| {
+            let mut stream = connect(options);
+            stream.write_all(frame).expect("write");
+            await_message(&mut stream, &mut buffer);
+            stream
+        })
+        .collect()
+}
+
+fn hold_idle(options: &Options, count: usize, frame: &[u8]) {
+    let held = open_answered(options, count, frame);
     println!("READY {count}");
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
     drop(held);
 }
 
+/// Subscribes `count` connections, posts one broadcast and times its arrival on all.
+fn fanout(options: &Options, count: usize, subscribe: &[u8]) {
+    let mut subscribers = open_answered(options, count, subscribe);
+    let path = std::env::var("POST_PATH").unwrap_or_else(|_| "/_broadcast".into());
+    let body = std::env::var("POST_BODY").unwrap_or_default();
+    let mut http = TcpStream::connect(("127.0.0.1", options.port)).expect("connect");
+    let started = Instant::now();
+    write!(
+        http,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("post");
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut first = None;
+    for stream in &mut subscribers {
+        await_message(stream, &mut buffer);
+        first.get_or_insert_with(|| started.elapsed());
+    }
+    let last = started.elapsed();
+    let mut status = [0u8; 12];
+    http.read_exact(&mut status).expect("POST answer");
+    println!(
+        "RESULT fanout={count} first_ms={:.2} last_ms={:.2} post={}",
+        first.unwrap_or_default().as_secs_f64() * 1e3,
+        last.as_secs_f64() * 1e3,
+        String::from_utf8_lossy(&status[9..12])
+    );
+}
+
 fn main() {
     let options = options();
-    let frames: Vec<Vec<u8>> = (0..64)
-        .map(|v| client_frame(&json_message(options.size, v), options.compress))
-        .collect();
+    let frames: Vec<Vec<u8>> = match &options.message {
+        Some(message) => vec![client_frame(message.as_bytes(), options.compress)],
+        None => (0..64)
+            .map(|v| client_frame(&json_message(options.size, v), options.compress))
+            .collect(),
+    };
+    if let Some(count) = options.fanout {
+        fanout(&options, count, &frames[0]);
+        return;
+    }
     if let Some(count) = options.idle {
         hold_idle(&options, count, &frames[0]);
         return;
