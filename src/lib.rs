@@ -113,6 +113,8 @@
 #![deny(missing_docs, rust_2018_idioms)]
 
 mod app;
+#[cfg(feature = "redis")]
+mod bridge;
 mod config;
 mod error;
 mod event_loop;
@@ -133,6 +135,8 @@ pub use ::http::{Extensions, Method};
 #[cfg(feature = "tokio")]
 pub use app::AsyncRequest;
 pub use app::{App, EndpointResult, HandlerReturn, HttpEndpoint, Listen, Router};
+#[cfg(feature = "redis")]
+pub use bridge::{redis::RedisBridge, stats::BridgeStats};
 pub use config::Config;
 pub use error::{BoxError, HandlerError, Stage};
 pub use event_loop::Server;
@@ -154,7 +158,7 @@ pub use router::ParamKey;
 pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 pub use stats::{Counters, CountersHandle};
 pub use ws::{
-    CompressOptions, Compressor, Decode, Decompressor, OpCode, Publisher, SendStatus,
-    UNSUPPORTED_DATA, UpgradeContext, WebSocket, WebSocketBehavior, WebSocketEndpoint,
+    CompressOptions, Compressor, Decode, Decompressor, Inbound, OpCode, PubSubBridge, Publisher,
+    SendStatus, UNSUPPORTED_DATA, UpgradeContext, WebSocket, WebSocketBehavior, WebSocketEndpoint,
     WebSocketHandle,
 };

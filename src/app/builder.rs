@@ -203,6 +203,21 @@ impl App {
         self.publisher.clone()
     }
 
+    /// Bridges pub/sub to other processes through a broker (Django Channels' Redis channel
+    /// layer, socket.io's Redis adapter): with it, `publish` from a WebSocket, a
+    /// [`WebSocketHandle`](crate::WebSocketHandle), a [`Publisher`] or a channel push also
+    /// reaches the subscribers of every process connected to the same broker, and messages
+    /// published there reach this one's. E.g. `App::new().pubsub_bridge(RedisBridge::new(
+    /// "redis://127.0.0.1:6379"))` (feature `redis`). The bridge starts with the server; a
+    /// second one is ignored. Delivery across processes is the broker's (Redis pub/sub:
+    /// at most once).
+    pub fn pubsub_bridge(self, bridge: impl crate::ws::PubSubBridge) -> Self {
+        if !self.publisher.set_bridge(std::sync::Arc::new(bridge)) {
+            log::warn!("pubsub_bridge: a bridge was already set; this one is ignored");
+        }
+        self
+    }
+
     /// A handle to read the server's [`Counters`](crate::Counters) from a handler of this app
     /// (a `/metrics` route) or any thread; zeros until the server runs. The same numbers as
     /// [`Server::counters`](crate::Server::counters).

@@ -315,8 +315,8 @@ impl Core<'_> {
     /// Queues `message` for every other subscriber of `topic`, on every loop.
     fn publish(&mut self, topic: &str, message: &[u8], opcode: OpCode) -> bool {
         let local = self.topics.id(topic).map(|id| self.topics.shared_name(id));
-        let remote_loops = self.hub.loops() > 1;
-        if local.is_none() && !remote_loops {
+        let elsewhere = self.hub.loops() > 1 || self.hub.bridged();
+        if local.is_none() && !elsewhere {
             return false;
         }
         let name = local.unwrap_or_else(|| Arc::from(topic));

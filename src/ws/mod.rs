@@ -25,6 +25,6 @@ pub use codec::OpCode;
 pub use deflate::options::{CompressOptions, Compressor, Decompressor};
 pub use endpoint::{Decode, UNSUPPORTED_DATA, WebSocketEndpoint};
 pub use handle::{SendStatus, WebSocket};
-pub use pubsub::Publisher;
+pub use pubsub::{Inbound, PubSubBridge, Publisher};
 pub use remote::WebSocketHandle;
 pub use upgrade::UpgradeContext;

@@ -5,6 +5,10 @@
 //! A message is framed once into a [`Bytes`] and shared by every subscriber on every loop;
 //! subscribers get clones of it (a reference count), never a copy, until the kernel refuses
 //! bytes and the rest goes to that socket's backpressure buffer.
+//!
+//! A [`PubSubBridge`] (e.g. Redis, feature `redis`) carries the process's publishes to other
+//! processes and theirs back; the hub tells it when the process gains its first subscriber of
+//! a topic and loses its last.
 
 use std::collections::HashMap;
 use std::mem;
@@ -179,12 +183,53 @@ struct Inbox {
     waker: Arc<Waker>,
 }
 
+/// Carries this process's pub/sub messages to other processes and theirs back, through a
+/// broker (Redis with feature `redis`: [`RedisBridge`](crate::RedisBridge)), set with
+/// [`App::pubsub_bridge`](crate::App::pubsub_bridge). Every method but `start` is called on
+/// loop threads and must not block: queue the work for a thread of the bridge's own.
+pub trait PubSubBridge: Send + Sync + std::fmt::Debug + 'static {
+    /// The server started: messages from other processes go to `inbound`.
+    fn start(&self, inbound: Inbound);
+    /// A socket of this process subscribed to `topic`, where none was: subscribe on the
+    /// broker. Called in order with [`unsubscribe`](Self::unsubscribe) for the same topic.
+    fn subscribe(&self, topic: &str);
+    /// The last socket of this process subscribed to `topic` left: unsubscribe on the broker.
+    fn unsubscribe(&self, topic: &str);
+    /// A message published in this process (by [`WebSocket::publish`](crate::WebSocket::publish),
+    /// a [`WebSocketHandle`](crate::WebSocketHandle) or a [`Publisher`]), for the other
+    /// processes; `opcode` is `Text` or `Binary`.
+    fn publish(&self, topic: &str, payload: &[u8], opcode: OpCode);
+}
+
+/// Where a [`PubSubBridge`] hands messages from other processes: to every subscriber of this
+/// process, on every loop, framed once (as a [`Publisher`] does, but not sent back out
+/// through the bridge).
+#[derive(Clone, Debug)]
+pub struct Inbound {
+    hub: Arc<Hub>,
+}
+
+impl Inbound {
+    /// Delivers `payload` to the sockets subscribed to `topic` in this process. Returns false
+    /// when none is (nothing is queued then).
+    pub fn publish(&self, topic: &str, payload: &[u8], opcode: OpCode) -> bool {
+        self.hub.deliver_everywhere(topic, payload, opcode)
+    }
+
+    /// Sockets of this process subscribed to `topic`.
+    pub fn num_subscribers(&self, topic: &str) -> usize {
+        self.hub.num_subscribers(topic)
+    }
+}
+
 /// What every loop shares for pub/sub: an inbox per loop and the subscriber counts.
 pub(crate) struct Hub {
     inboxes: Box<[Inbox]>,
     /// Subscriber count per topic, held by every loop with a subscriber to it; the lock is
     /// taken when a loop gains or loses its first subscriber of a topic, not per subscribe.
     counts: Mutex<HashMap<Arc<str>, Arc<AtomicUsize>>>,
+    /// The bridge to other processes, if the app has one.
+    bridge: OnceLock<Arc<dyn PubSubBridge>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -208,6 +253,28 @@ impl Hub {
                 })
                 .collect(),
             counts: Mutex::new(HashMap::new()),
+            bridge: OnceLock::new(),
+        }
+    }
+
+    /// Connects `bridge` and starts it (once; a second bridge is ignored).
+    pub(crate) fn attach_bridge(self: &Arc<Self>, bridge: Arc<dyn PubSubBridge>) {
+        if self.bridge.set(Arc::clone(&bridge)).is_ok() {
+            bridge.start(Inbound {
+                hub: Arc::clone(self),
+            });
+        }
+    }
+
+    /// Whether publishes also leave for other processes.
+    pub(crate) fn bridged(&self) -> bool {
+        self.bridge.get().is_some()
+    }
+
+    /// Hands a message published on this process to the bridge, if any.
+    pub(crate) fn bridge_out(&self, topic: &str, payload: &[u8], opcode: OpCode) {
+        if let Some(bridge) = self.bridge.get() {
+            bridge.publish(topic, payload, opcode);
         }
     }
 
@@ -244,9 +311,16 @@ impl Hub {
         true
     }
 
-    /// Publishes `payload` to `topic` on every loop; returns false if no socket anywhere is
-    /// subscribed (nothing is queued then).
+    /// Publishes `payload` to `topic` on every loop, and to other processes through the
+    /// bridge; returns false if no socket of this process is subscribed (nothing is queued
+    /// here then).
     pub(crate) fn publish_everywhere(&self, topic: &str, payload: &[u8], opcode: OpCode) -> bool {
+        self.bridge_out(topic, payload, opcode);
+        self.deliver_everywhere(topic, payload, opcode)
+    }
+
+    /// Publishes `payload` to `topic` on every loop of this process only.
+    fn deliver_everywhere(&self, topic: &str, payload: &[u8], opcode: OpCode) -> bool {
         if self.num_subscribers(topic) == 0 {
             return false;
         }
@@ -260,6 +334,14 @@ impl Hub {
     /// The shared subscriber count of `topic`, for a loop that gains its first subscriber.
     fn counter(&self, topic: &Arc<str>) -> Arc<AtomicUsize> {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(counter) = counts.get(topic) {
+            return Arc::clone(counter);
+        }
+        // The process's first subscriber: told under the lock, so the bridge sees subscribes
+        // and unsubscribes of a topic in order.
+        if let Some(bridge) = self.bridge.get() {
+            bridge.subscribe(topic);
+        }
         Arc::clone(counts.entry(Arc::clone(topic)).or_default())
     }
 
@@ -270,6 +352,9 @@ impl Hub {
         drop(counter);
         if counts.get(topic).is_some_and(|c| Arc::strong_count(c) == 1) {
             counts.remove(topic);
+            if let Some(bridge) = self.bridge.get() {
+                bridge.unsubscribe(topic);
+            }
         }
     }
 
@@ -290,6 +375,8 @@ impl Hub {
 #[derive(Clone, Debug, Default)]
 pub struct Publisher {
     hub: Arc<OnceLock<Arc<Hub>>>,
+    /// The app's bridge to other processes, connected to the hub when the server starts.
+    bridge: Arc<OnceLock<Arc<dyn PubSubBridge>>>,
 }
 
 impl Publisher {
@@ -298,9 +385,17 @@ impl Publisher {
         Publisher::default()
     }
 
-    /// Attaches the running server's hub.
+    /// Attaches the running server's hub (and starts the bridge, if any).
     pub(crate) fn attach(&self, hub: Arc<Hub>) {
+        if let Some(bridge) = self.bridge.get() {
+            hub.attach_bridge(Arc::clone(bridge));
+        }
         let _ = self.hub.set(hub);
+    }
+
+    /// Sets the bridge to other processes, before the server starts; false if one was set.
+    pub(crate) fn set_bridge(&self, bridge: Arc<dyn PubSubBridge>) -> bool {
+        self.bridge.set(bridge).is_ok()
     }
 
     /// Sends `message` with `opcode` to every socket subscribed to `topic`, on every loop.

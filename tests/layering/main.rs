@@ -8,7 +8,8 @@
 //! | 1    | `net` (src/net/), `router` (src/router/)                       |
 //! | 2    | `http` (src/http/)                                             |
 //! | 3    | `ws` (src/ws/), `fs` (src/fs/)                                 |
-//! | 4    | `event_loop` (src/event_loop/), `message` (src/message/)       |
+//! | 4    | `event_loop` (src/event_loop/), `message` (src/message/),      |
+//! |      | `bridge` (src/bridge/)                                         |
 //! | 5    | `app` (src/app/)                                               |
 //! | 6    | `internals` (src/internals.rs), the crate root src/lib.rs      |
 //!
@@ -57,6 +58,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("fs", 3),
     ("event_loop", 4),
     ("message", 4),
+    ("bridge", 4),
     ("app", 5),
     ("internals", 6),
     ("lib", 6),

@@ -50,9 +50,20 @@ impl<S: Service> Worker<S> {
         self.flush_dirty();
     }
 
-    /// Posts this loop's own publishes to every other loop.
+    /// Posts this loop's own publishes to every other loop, and to other processes through
+    /// the bridge. (Messages from other loops or processes arrive without a sender, so none
+    /// goes around twice.)
     fn forward(&self, batch: &[Published]) {
-        if self.hub.loops() < 2 || batch.iter().all(|m| m.sender.is_none()) {
+        if batch.iter().all(|m| m.sender.is_none()) {
+            return;
+        }
+        if self.hub.bridged() {
+            for message in batch.iter().filter(|m| m.sender.is_some()) {
+                self.hub
+                    .bridge_out(&message.topic, message.payload(), message.opcode);
+            }
+        }
+        if self.hub.loops() < 2 {
             return;
         }
         for to in (0..self.hub.loops()).filter(|&to| to != self.at) {
