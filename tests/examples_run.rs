@@ -3,69 +3,22 @@
 //! DevTools protocol for the Server-Sent Events page.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
 
+use support::examples::{Running, free_port, start_with};
 use support::wait_until;
 
 /// Generous deadline for any single wait.
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// A child process, killed when dropped (also when a test fails).
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Builds example `name` (with `features`) as `cargo build` does; returns its binary.
-fn build_example(name: &str, features: &[&str]) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--quiet", "--example", name]);
-    if !features.is_empty() {
-        command.args(["--features", &features.join(",")]);
-    }
-    let status = command.status().expect("run cargo");
-    assert!(status.success(), "cargo build --example {name} failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("debug/examples").join(name)
-}
-
-/// A port free a moment ago on loopback.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts example `name` on a free port with one loop; returns it once it accepts.
 fn start(name: &str, features: &[&str]) -> (Running, SocketAddr) {
-    let binary = build_example(name, features);
-    let port = free_port();
-    let child = Command::new(binary)
-        .env("PORT", port.to_string())
-        .env("THREADS", "1")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start the example");
-    let running = Running(child);
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    wait_until("the example to accept", || TcpStream::connect(addr).is_ok());
-    (running, addr)
+    start_with(name, features, &[])
 }
 
 /// A `GET` with `Connection: close`, read to the end: (head, body as sent).

@@ -278,3 +278,55 @@ fn an_unreachable_broker_does_not_stop_the_server() {
     assert!(!stats.connected());
     server.shutdown();
 }
+
+/// examples/cluster_chat as users run it: two processes, one Redis, a member on each node.
+#[test]
+fn cluster_chat_example_chats_across_two_nodes() {
+    let redis = Redis::start();
+    let url = redis.url();
+    let env = [("REDIS_URL", url.as_str())];
+    let (_one, one) = support::examples::start_with("cluster_chat", &["redis"], &env);
+    let (_two, two) = support::examples::start_with("cluster_chat", &["redis"], &env);
+    let join = |addr: SocketAddr| {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        tungstenite::client(format!("ws://{addr}/chat/lobby"), stream)
+            .unwrap()
+            .0
+    };
+    let mut ada = join(one);
+    assert!(
+        next(&mut ada)
+            .to_text()
+            .unwrap()
+            .starts_with("welcome to lobby")
+    );
+    wait_until("node one to subscribe", || redis.numsub("uweb:lobby") == 1);
+    let mut bob = join(two);
+    assert!(
+        next(&mut bob)
+            .to_text()
+            .unwrap()
+            .starts_with("welcome to lobby")
+    );
+    wait_until("node two to subscribe", || redis.numsub("uweb:lobby") == 2);
+    // Bob's join may have reached Ada before Redis had node two's subscription: skip joins.
+    bob.send(Message::text("hi from node two")).unwrap();
+    let line = loop {
+        let line = next(&mut ada).into_text().unwrap().to_string();
+        if !line.ends_with(" joined") {
+            break line;
+        }
+    };
+    assert!(line.ends_with(": hi from node two"), "{line}");
+    ada.send(Message::text("hello back")).unwrap();
+    let line = loop {
+        let line = next(&mut bob).into_text().unwrap().to_string();
+        if !line.ends_with(": hi from node two") {
+            break line;
+        }
+    };
+    assert!(line.ends_with(": hello back"), "{line}");
+}

@@ -173,7 +173,10 @@ mod tests {
             .routes
             .iter()
             .position(|r| r.label.contains(":version"));
-        assert_eq!(*table.routes[id.unwrap()].param_names, [Box::<str>::from("version")]);
+        assert_eq!(
+            *table.routes[id.unwrap()].param_names,
+            [Box::<str>::from("version")]
+        );
     }
 
     #[test]

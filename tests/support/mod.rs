@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use uweb::{App, Config, HttpRequest, HttpResponse, Server};
 
+pub mod examples;
 pub mod tls;
 pub mod tls_pipe;
 
