@@ -9,8 +9,8 @@
 //! (wire bytes include frame headers; `compressed` is the share of replies with RSV1 set).
 //!
 //! `IDLE=N` instead opens N connections, sends one message on each and waits for its reply (so
-//! per-socket contexts exist), prints `READY` and holds them until stdin closes: the server's
-//! RSS per idle socket.
+//! per-socket contexts exist), in two steps (see `hold_idle`): the server's RSS per idle
+//! socket.
 //!
 //! `FANOUT=N` opens N connections, sends `MESSAGE` (a subscribe) on each and waits for its
 //! reply, then sends `POST_PATH` with body `POST_BODY` over HTTP and prints `RESULT fanout=N
@@ -247,10 +247,18 @@ fn open_answered(options: &Options, count: usize, frame: &[u8]) -> Vec<TcpStream
         .collect()
 }
 
+/// Opens `count` answered connections in two steps (a third, then the rest), printing
+/// `READY n` after each and waiting for a line on stdin before going on: the server's RSS
+/// between the two steps is the cost per socket, without its fixed costs (a loop's contexts
+/// and buffers, made by the first sockets).
 fn hold_idle(options: &Options, count: usize, frame: &[u8]) {
-    let held = open_answered(options, count, frame);
-    println!("READY {count}");
+    let first = count / 3;
+    let mut held = open_answered(options, first, frame);
+    println!("READY {first}");
     let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    held.extend(open_answered(options, count - first, frame));
+    println!("READY {count}");
     let _ = std::io::stdin().lock().read_line(&mut line);
     drop(held);
 }
