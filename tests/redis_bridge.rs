@@ -192,18 +192,26 @@ fn a_broker_restart_is_survived_and_the_loss_counted() {
     let (b, _) = node(bridge_b);
     let mut local_on_a = client(a.local_addr(), "feed");
     let mut on_b = client(b.local_addr(), "feed");
+    let mut local_on_b = client(b.local_addr(), "feed");
     wait_until("both nodes to subscribe", || redis.numsub("uweb:feed") == 2);
     publisher_a.publish("feed", "before", OpCode::Text);
     assert_eq!(next(&mut on_b), Message::text("before"));
+    assert_eq!(next(&mut local_on_b), Message::text("before"));
     assert_eq!(next(&mut local_on_a), Message::text("before"));
 
     let port = redis.stop();
     wait_until("B to notice the broker is gone", || !stats_b.connected());
-    // Local delivery goes on; what could not reach Redis is counted.
+    // Local delivery goes on, on both nodes; what could not reach Redis is counted.
     for i in 0..20 {
         let text = format!("while down {i}");
         publisher_a.publish("feed", &text, OpCode::Text);
         assert_eq!(next(&mut local_on_a), Message::text(text));
+        on_b.send(Message::text(format!("B while down {i}")))
+            .unwrap();
+        assert_eq!(
+            next(&mut local_on_b),
+            Message::text(format!("B while down {i}"))
+        );
     }
     wait_until("A to count the messages Redis did not get", || {
         stats_a.dropped() > 0
@@ -247,6 +255,7 @@ fn a_broker_restart_is_survived_and_the_loss_counted() {
     }
     // Messages still queued when Redis came back may go first: queued, not lost.
     let arrived = arrived.unwrap();
+    drop(local_on_b);
     assert!(
         arrived.starts_with("after ") || arrived.starts_with("while down "),
         "{arrived}"
