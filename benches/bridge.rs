@@ -36,6 +36,7 @@ fn node(url: &str) -> (Server, Publisher) {
 /// Node B in a child process (this binary with `BRIDGE_ROLE=b`); returns it and its address.
 fn spawn_b() -> (std::process::Child, SocketAddr) {
     let mut child = Command::new(std::env::current_exe().unwrap())
+        .arg("--bench")
         .env("BRIDGE_ROLE", "b")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
