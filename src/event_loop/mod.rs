@@ -11,6 +11,7 @@ mod proto;
 mod server;
 mod service;
 mod socket;
+mod stash;
 mod timer;
 mod worker;
 

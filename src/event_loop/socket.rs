@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use super::proto::Proto;
+use super::stash::Stash;
 use super::timer::{Armed, Timer};
 use crate::net::wire::Wire;
 
@@ -15,7 +16,7 @@ pub(crate) struct Socket {
     pub(crate) proto: Proto,
     /// Received bytes not yet consumed (a partial head, or pipelined requests waiting).
     /// Empty, with no allocation, while the connection is idle.
-    pub(crate) stash: Vec<u8>,
+    pub(crate) stash: Stash,
     /// The armed timer, kept as two fields (not an `Armed`) so that it packs with
     /// `peer_closed` and the entry stays within its size budget.
     pub(crate) timer: Timer,
@@ -32,7 +33,7 @@ impl Socket {
             wire,
             remote,
             proto: Proto::http(),
-            stash: Vec::new(),
+            stash: Stash::default(),
             timer: armed.timer,
             deadline: armed.deadline,
             peer_closed: false,

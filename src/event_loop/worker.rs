@@ -329,14 +329,11 @@ impl<S: Service> Worker<S> {
             let stash = &mut socket.stash;
             if stash.is_empty() {
                 let used = socket.proto.feed(recv, conn, &mut lent);
-                stash.extend_from_slice(&recv[used..]);
+                stash.push(&recv[used..]);
             } else {
-                stash.extend_from_slice(recv);
-                let used = socket.proto.feed(stash, conn, &mut lent);
-                stash.drain(..used);
-                if stash.is_empty() {
-                    *stash = Vec::new();
-                }
+                stash.push(recv);
+                let used = socket.proto.feed(stash.left(), conn, &mut lent);
+                stash.consume(used);
             }
         });
     }
