@@ -113,7 +113,8 @@ fn detached_io<'a>(
 }
 
 /// A mailbox with no loop behind it, for [`drive`]: deferred responses' calls are kept
-/// until [`answer`](Self::answer); deferred closures run at once.
+/// until [`answer`](Self::answer), except those a handler's own handle made, which the
+/// connection takes back at once (as from a loop's mailbox); deferred closures run at once.
 pub struct Letters {
     courier: Arc<dyn Courier>,
     queue: Arc<Queue>,
@@ -136,6 +137,17 @@ impl Courier for Queue {
     fn run(&self, f: Box<dyn FnOnce() + Send>) -> bool {
         f();
         true
+    }
+
+    /// As the loop's mailbox: the letter for `ticket`, if it is the last kept and the only
+    /// one for that response.
+    fn reclaim(&self, ticket: &Arc<Ticket>) -> Option<(Arc<Ticket>, Vec<Op>)> {
+        let mut queue = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let is_for = |(t, _): &(Arc<Ticket>, Vec<Op>)| Arc::ptr_eq(t, ticket);
+        match queue.split_last() {
+            Some((last, earlier)) if is_for(last) && !earlier.iter().any(is_for) => queue.pop(),
+            _ => None,
+        }
     }
 }
 
@@ -171,6 +183,7 @@ impl Letters {
             if let Err(ops) = conn.answer(&ticket, ops, &mut io, shared) {
                 crate::http::answer::answer_late(&ticket, ops, shared);
             }
+            Ticket::recycle(ticket);
         }
         count
     }

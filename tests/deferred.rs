@@ -284,6 +284,34 @@ fn streaming_from_a_thread_uses_chunked_framing() {
     server.shutdown();
 }
 
+/// What a handle did in its handler is applied as the handler returns; what a thread does with
+/// it afterwards follows, in order, for each of several pipelined requests.
+#[test]
+fn a_handle_used_in_its_handler_then_by_a_thread_keeps_its_order() {
+    let server = serve(
+        App::new().get("/mixed/:n", |res, req| {
+            let n = req.parameter("n").unwrap().to_owned();
+            let mut later = res.defer();
+            later.write_header("X-N", n.clone());
+            assert!(later.write(format!("{n}: loop, ")));
+            std::thread::spawn(move || {
+                assert!(later.write("thread, "));
+                later.end("end");
+            });
+        }),
+        1,
+    );
+    let mut client = Client::connect(server.local_addr());
+    let batch: String = (0..20).map(|n| get(&format!("/mixed/{n}"))).collect();
+    client.send(batch);
+    for n in 0..20 {
+        let resp = client.response();
+        assert_eq!(resp.header("x-n"), Some(n.to_string().as_str()));
+        assert_eq!(resp.body_str(), format!("{n}: loop, thread, end"));
+    }
+    server.shutdown();
+}
+
 #[test]
 fn owned_requests_keep_everything_the_handler_saw() {
     let (sender, received) = mpsc::channel::<OwnedRequest>();

@@ -2,7 +2,7 @@
 //! letters (a deferred response's calls, closures to run there) and wake the loop through its
 //! `mio::Waker`; the loop takes them all at once, after the events of an iteration.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -38,6 +38,11 @@ thread_local! {
     /// The mailbox whose loop runs on this thread (its address), so that a post from the
     /// loop itself does not wake it: the loop looks at its mailbox before it sleeps.
     static HOME: Cell<usize> = const { Cell::new(0) };
+    /// Letters the loop posted to itself while its locked queue was empty, kept without the
+    /// lock: taken before that queue, which is then still in posting order (a letter from
+    /// another thread that must come first was already in the locked queue, so this one
+    /// went there too).
+    static OWN: RefCell<Vec<Letter>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A loop's mailbox: a queue behind a lock taken once per post and once per iteration with
@@ -76,15 +81,27 @@ impl Mailbox {
         HOME.with(|home| home.set(self.address()));
     }
 
-    /// Whether letters wait.
+    /// Whether letters wait (called on the loop thread).
     pub(crate) fn is_pending(&self) -> bool {
         self.pending.load(Ordering::Acquire)
+            || OWN
+                .try_with(|own| !own.borrow().is_empty())
+                .unwrap_or(false)
     }
 
-    /// Moves the waiting letters to the end of `into`; false when there were none.
+    /// Moves the waiting letters to the end of `into`, in posting order; false when there
+    /// were none (called on the loop thread).
     pub(crate) fn take(&self, into: &mut Vec<Letter>) -> bool {
-        if !self.is_pending() {
-            return false;
+        let own = OWN
+            .try_with(|own| {
+                let mut own = own.borrow_mut();
+                let any = !own.is_empty();
+                into.append(&mut own);
+                any
+            })
+            .unwrap_or(false);
+        if !self.pending.load(Ordering::Acquire) {
+            return own;
         }
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         self.pending.store(false, Ordering::Release);
@@ -92,10 +109,15 @@ impl Mailbox {
         true
     }
 
-    /// The loop exits: later posts are refused, and the letters still queued are dropped
-    /// (outside the lock: dropping one may drop a handle, which posts).
+    /// The loop exits (called on its thread): later posts are refused, and the letters
+    /// still queued are dropped (outside the lock: dropping one may drop a handle, which
+    /// posts).
     pub(crate) fn stop(&self) {
         self.stopped.store(true, Ordering::Release);
+        let own = OWN
+            .try_with(|own| std::mem::take(&mut *own.borrow_mut()))
+            .unwrap_or_default();
+        drop(own);
         let queued =
             std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
         drop(queued);
@@ -111,11 +133,25 @@ impl Mailbox {
         if self.stopped.load(Ordering::Acquire) {
             return false;
         }
+        let on_loop = HOME.with(Cell::get) == self.address();
+        let mut letter = Some(letter);
+        if on_loop && !self.pending.load(Ordering::Acquire) {
+            let kept = OWN.try_with(|own| {
+                if let Some(letter) = letter.take() {
+                    own.borrow_mut().push(letter);
+                }
+            });
+            if kept.is_ok() {
+                return true;
+            }
+        }
+        let Some(letter) = letter else {
+            return false;
+        };
         self.queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(letter);
-        let on_loop = HOME.with(Cell::get) == self.address();
         if !self.pending.swap(true, Ordering::AcqRel)
             && !on_loop
             && let Err(e) = self.waker.wake()
@@ -133,6 +169,39 @@ impl Courier for Mailbox {
 
     fn run(&self, f: Box<dyn FnOnce() + Send>) -> bool {
         self.send(Letter::Run(f))
+    }
+
+    /// The letters for `ticket` at the end of the loop's own queue, if no other letter for
+    /// it waits anywhere (earlier in that queue, or in the locked one, whose letters would
+    /// then have to come first).
+    fn reclaim(&self, ticket: &Arc<Ticket>) -> Option<(Arc<Ticket>, Vec<Op>)> {
+        if HOME.with(Cell::get) != self.address() || self.pending.load(Ordering::Acquire) {
+            return None;
+        }
+        let is_for =
+            |letter: &Letter| matches!(letter, Letter::Response(t, _) if Arc::ptr_eq(t, ticket));
+        OWN.try_with(|own| {
+            let mut own = own.borrow_mut();
+            // Usually one letter, the handler's own; several are joined in posting order.
+            let mut reclaimed: Option<(Arc<Ticket>, Vec<Op>)> = None;
+            while own.last().is_some_and(is_for) {
+                if let Some(Letter::Response(t, mut ops)) = own.pop() {
+                    if let Some((_, later)) = reclaimed.take() {
+                        ops.extend(later);
+                    }
+                    reclaimed = Some((t, ops));
+                }
+            }
+            if reclaimed.is_some() && own.iter().any(is_for) {
+                // An older letter for it came first: all of them go the usual way.
+                if let Some((t, ops)) = reclaimed.take() {
+                    own.push(Letter::Response(t, ops));
+                }
+            }
+            reclaimed
+        })
+        .ok()
+        .flatten()
     }
 }
 

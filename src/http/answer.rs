@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::conn::{Dispatch, HttpConn, Io};
 use super::later::Corked;
-use super::letter::{OnAborted, Op, Ticket, late_on_aborted};
+use super::letter::{OnAborted, Op, Ticket, late_on_aborted, recycle_ops};
 use super::response::{HttpResponse, OnWritable};
 use crate::error::{HandlerError, Stage};
 
@@ -15,6 +15,23 @@ impl HttpConn {
     /// Whether the current response's answer comes later (a handle or loop callbacks hold it).
     pub(crate) fn awaits_answer(&self) -> bool {
         self.response.is_held()
+    }
+
+    /// A handler deferred its response and its handle was used at once, on this thread
+    /// (`res.defer()` then `end` in the handler, or an answer ready at once): the calls
+    /// are taken back from the loop's queue and applied now, so the requests pipelined
+    /// behind this one are served in the same pass, as a synchronous answer's are.
+    pub(crate) fn answer_own(&mut self, io: &mut Io<'_>, app: &impl Dispatch) {
+        let Some(ticket) = self.response.later.as_ref().and_then(|h| h.ticket.as_ref()) else {
+            return;
+        };
+        let Some((ticket, ops)) = io.home.courier.reclaim(ticket) else {
+            return;
+        };
+        if let Err(ops) = self.answer(&ticket, ops, io, app) {
+            answer_late(&ticket, ops, app);
+        }
+        Ticket::recycle(ticket);
     }
 
     /// Applies the calls of a deferred response's handle to the response it stands for.
@@ -34,11 +51,13 @@ impl HttpConn {
         let mut released = false;
         let mut res =
             HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, &io.home);
+        let mut ops = ops;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            for op in ops {
+            for op in ops.drain(..) {
                 released |= apply(&mut res, op, app);
             }
         }));
+        recycle_ops(ops);
         after_callback(&mut res, outcome, app, Stage::Deferred);
         self.response.settle();
         if released {

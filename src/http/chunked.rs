@@ -1,4 +1,5 @@
-//! Incremental, sans-IO decoder for the chunked transfer coding (RFC 9112 §7.1).
+//! The chunked transfer coding (RFC 9112 §7.1): an incremental, sans-IO decoder, and the
+//! chunk-size writer the response uses.
 
 /// Cap on the trailer section's field lines, CRLFs included (RFC 9112 §7.1.2).
 const MAX_TRAILER_BYTES: usize = 8 * 1024;
@@ -168,6 +169,23 @@ impl ChunkedDecoder {
         };
         Ok(())
     }
+}
+
+/// Appends `n` in lowercase hexadecimal (chunk-size, RFC 9112 section 7.1).
+pub(crate) fn write_hex(out: &mut Vec<u8>, n: usize) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[n & 0xf];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 #[cfg(test)]

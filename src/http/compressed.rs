@@ -2,11 +2,13 @@
 //! [`Compression`]): the writer calls in here only when the response state holds a
 //! compression plan, so the default path never sees them.
 
+use super::chunked::write_hex;
 use super::compress::Compression;
 use super::compress::accept::negotiate;
 use super::compress::encoder::{Stream, compress_whole, with_scratch};
 use super::compress::plan::Plan;
-use super::response::{Exchange, HttpResponse, Phase, write_hex};
+use super::exchange::{Exchange, Phase};
+use super::response::HttpResponse;
 use crate::net::link::uncork_when_full;
 
 impl HttpResponse<'_> {

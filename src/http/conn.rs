@@ -10,9 +10,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::chunked::ChunkedDecoder;
 use super::errors::ProtoError;
+use super::exchange::{Exchange, Phase, ProtocolSwitch};
 use super::head::{BodyFraming, Head, parse_head};
 use super::letter::Home;
-use super::response::{Exchange, HttpResponse, Phase, ProtocolSwitch, ResponseState};
+use super::response::{HttpResponse, ResponseState};
 use crate::config::Config;
 use crate::error::{HandlerError, Stage};
 use crate::net::link::Link;
@@ -320,6 +321,9 @@ impl HttpConn {
             app.dispatch(&head, io.remote, proxied, io.server_name, &mut res);
         }
         self.response.settle();
+        if self.response.is_held() {
+            self.answer_own(io, app);
+        }
         if !has_body {
             self.finish_request(io, app);
         } else if self.response.is_ended() && self.response.exchange.has(Exchange::CLOSE_AFTER) {

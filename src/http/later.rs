@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::letter::{Courier, Op, Ticket};
+use super::letter::{Courier, Op, Ticket, spare_ops};
 use super::respond::IntoResponse;
 use super::response::{HttpResponse, OnWritable};
 use crate::error::{BoxError, HandlerError, Stage};
@@ -83,7 +83,7 @@ impl DeferredResponse {
     pub(crate) fn new(ticket: Arc<Ticket>) -> Self {
         DeferredResponse {
             ticket,
-            ops: Vec::new(),
+            ops: spare_ops(),
             finished: false,
         }
     }
@@ -212,6 +212,9 @@ impl DeferredResponse {
             return false;
         }
         let mut ops = std::mem::take(&mut self.ops);
+        if ops.capacity() == 0 {
+            ops = spare_ops();
+        }
         ops.push(last);
         self.ticket.courier().post(Arc::clone(&self.ticket), ops)
     }

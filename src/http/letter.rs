@@ -13,6 +13,7 @@
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -20,6 +21,50 @@ use bytes::Bytes;
 
 use crate::error::HandlerError;
 use crate::stats::LoopStats;
+
+/// How many spares of each kind a thread keeps (tickets, call lists, `Held` boxes): a
+/// loop answering its own deferred responses then allocates none for each in steady state.
+pub(crate) const SPARES: usize = 64;
+
+/// A thread's spares (a loop's own): tickets no one else holds any more, to be issued
+/// again, and emptied call lists with their capacity.
+struct Spares {
+    tickets: Vec<Arc<Ticket>>,
+    ops: Vec<Vec<Op>>,
+}
+
+thread_local! {
+    static SPARES_HERE: RefCell<Spares> = const {
+        RefCell::new(Spares {
+            tickets: Vec::new(),
+            ops: Vec::new(),
+        })
+    };
+}
+
+/// An empty call list, a spare one if this thread has it.
+pub(crate) fn spare_ops() -> Vec<Op> {
+    SPARES_HERE
+        .try_with(|spares| spares.borrow_mut().ops.pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Keeps an applied call list's allocation for [`spare_ops`]; what it still holds is dropped.
+pub(crate) fn recycle_ops(mut ops: Vec<Op>) {
+    // Dropped before the spares are borrowed: an op's drop may run user code.
+    ops.clear();
+    if ops.capacity() == 0 {
+        return;
+    }
+    let _ = SPARES_HERE.try_with(|spares| {
+        let spares = &mut spares.borrow_mut().ops;
+        if spares.len() < SPARES {
+            spares.push(ops);
+        }
+    });
+}
 
 /// Callback run once, on the owning loop, when the client goes before the answer is complete.
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
@@ -83,6 +128,15 @@ pub trait Courier: Send + Sync + 'static {
     fn post(&self, ticket: Arc<Ticket>, ops: Vec<Op>) -> bool;
     /// Queues `f` to run on the loop thread. False when the loop has stopped.
     fn run(&self, f: Box<dyn FnOnce() + Send>) -> bool;
+    /// Called on the loop thread right after a handler deferred the response `ticket`
+    /// stands for: the calls its handle posted meanwhile from this thread, taken back to be
+    /// applied at once (so requests pipelined behind it go on in the same pass), as one
+    /// letter. `None` when there are none, or when taking them could reorder them after
+    /// other calls for the same response.
+    fn reclaim(&self, ticket: &Arc<Ticket>) -> Option<(Arc<Ticket>, Vec<Op>)> {
+        let _ = ticket;
+        None
+    }
 }
 
 /// Where a deferred response stands, as its handle can see it from any thread.
@@ -112,13 +166,41 @@ impl std::fmt::Debug for Ticket {
 
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 impl Ticket {
-    /// A live ticket for the response on socket `key` of the loop behind `courier`.
-    pub(crate) fn new(key: usize, courier: Arc<dyn Courier>) -> Arc<Ticket> {
+    /// A live ticket for the response on socket `key` of the loop behind `courier`: a
+    /// spare one of this thread's if it has one for that loop.
+    pub(crate) fn new(key: usize, courier: &Arc<dyn Courier>) -> Arc<Ticket> {
+        let spare = SPARES_HERE
+            .try_with(|spares| spares.borrow_mut().tickets.pop())
+            .ok()
+            .flatten();
+        if let Some(mut spare) = spare
+            && let Some(ticket) = Arc::get_mut(&mut spare)
+            && Arc::ptr_eq(&ticket.courier, courier)
+        {
+            ticket.key = key;
+            *ticket.state.get_mut() = LIVE;
+            return spare;
+        }
         Arc::new(Ticket {
             key,
             state: AtomicU8::new(LIVE),
-            courier,
+            courier: Arc::clone(courier),
         })
+    }
+
+    /// Keeps a ticket for [`Ticket::new`] once nothing else holds it. Identity stays the
+    /// generation check: a ticket is issued again only when no handle, letter or response
+    /// can still hold the old one, so none can mistake the new response for its own.
+    pub(crate) fn recycle(mut ticket: Arc<Ticket>) {
+        if Arc::get_mut(&mut ticket).is_none() {
+            return;
+        }
+        let _ = SPARES_HERE.try_with(|spares| {
+            let spares = &mut spares.borrow_mut().tickets;
+            if spares.len() < SPARES {
+                spares.push(ticket);
+            }
+        });
     }
 
     /// The slab key of the socket the response belongs to.
@@ -128,17 +210,21 @@ impl Ticket {
 
     /// The response completed (set by the loop).
     pub(crate) fn done(&self) {
-        let _ = self
-            .state
-            .compare_exchange(LIVE, DONE, Ordering::AcqRel, Ordering::Acquire);
+        self.settle(DONE);
     }
 
     /// The client went before the response completed, or a newer handle replaced this one
     /// (set by the loop).
     pub(crate) fn abort(&self) {
-        let _ = self
-            .state
-            .compare_exchange(LIVE, ABORTED, Ordering::AcqRel, Ordering::Acquire);
+        self.settle(ABORTED);
+    }
+
+    /// Leaves `LIVE` for `end`. Only the owning loop's thread writes the state (handles
+    /// only read it), so a load and a store do what a compare-and-swap would.
+    fn settle(&self, end: u8) {
+        if self.state.load(Ordering::Relaxed) == LIVE {
+            self.state.store(end, Ordering::Release);
+        }
     }
 
     /// The way to the owning loop.

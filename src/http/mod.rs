@@ -8,6 +8,7 @@ pub(crate) mod compress;
 pub(crate) mod compressed;
 pub(crate) mod conn;
 pub(crate) mod errors;
+pub(crate) mod exchange;
 pub(crate) mod field;
 pub(crate) mod head;
 pub(crate) mod host;

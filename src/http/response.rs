@@ -1,13 +1,15 @@
 //! The response writer handed to handlers (uWebSockets' `HttpResponse`): it writes straight
 //! into the loop's cork buffer, so everything one readable event produces leaves in one write.
 
-use std::any::Any;
+use std::cell::RefCell;
 
 use crate::net::link::{Link, uncork_when_full};
 
+use super::chunked::write_hex;
 use super::compress::plan::{FieldAction, Plan};
+use super::exchange::{Exchange, Phase, ProtocolSwitch};
 use super::field;
-use super::letter::{Home, OnAborted, Ticket};
+use super::letter::{Home, OnAborted, SPARES, Ticket};
 use std::sync::Arc;
 
 /// Callback streaming the request body: `(response, chunk, is_last)`.
@@ -16,73 +18,6 @@ pub(crate) type OnData = Box<dyn FnMut(&mut HttpResponse<'_>, &[u8], bool) + Sen
 /// Callback run when the socket drained while a response streams: `(response, write
 /// offset in bytes) -> whether the write it made (if any) was taken without backpressure`.
 pub(crate) type OnWritable = Box<dyn FnMut(&mut HttpResponse<'_>, u64) -> bool + Send>;
-
-/// A protocol switch accepted by a handler (RFC 9110 section 7.8), opaque to HTTP: the loop
-/// that takes it knows what it holds (a WebSocket's route and user data).
-pub(crate) type ProtocolSwitch = Box<dyn Any + Send>;
-
-/// Where the response being written stands. Each exchange ends in exactly one of the last
-/// three phases. Whether the answer comes later (a [`DeferredResponse`](super::later::DeferredResponse)
-/// or loop callbacks hold it) is not a phase: it is [`ResponseState::later`].
-#[derive(Debug)]
-pub(crate) enum Phase {
-    /// Nothing written yet.
-    Fresh,
-    /// Status line written; header fields may follow.
-    Fields,
-    /// Header section ended; body chunks follow with chunked framing.
-    Chunked,
-    /// Header section ended; body runs until the connection closes (HTTP/1.0 streaming).
-    UntilClose,
-    /// Header section ended with `Content-Length` of this many body bytes, sent piecewise
-    /// (`try_end`); the response ends when the write offset reaches it.
-    Sized(u64),
-    /// The response is complete.
-    Ended,
-    /// The user asked for the connection to be closed at once (`res.close()`).
-    Aborted,
-    /// A `101 Switching Protocols` was written; the connection changes protocol once the
-    /// request is processed.
-    Switched(ProtocolSwitch),
-}
-
-/// Facts about the request being answered, and whether the connection persists after it: a
-/// documented set of independent flags (one byte).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Exchange(u8);
-
-impl Exchange {
-    /// HEAD request: write fields, suppress the body (RFC 9110 section 9.3.2).
-    pub(crate) const HEAD: Exchange = Exchange(1);
-    /// The request was HTTP/1.0.
-    pub(crate) const HTTP10: Exchange = Exchange(1 << 1);
-    /// The client waits for `100 Continue` before sending its body (RFC 9110 section 10.1.1).
-    pub(crate) const EXPECT_CONTINUE: Exchange = Exchange(1 << 2);
-    /// The request body has not been fully received yet.
-    pub(crate) const BODY_PENDING: Exchange = Exchange(1 << 3);
-    /// The connection closes after this response (RFC 9112 section 9.6).
-    pub(crate) const CLOSE_AFTER: Exchange = Exchange(1 << 4);
-
-    /// Whether every flag of `flag` is set.
-    pub(crate) fn has(self, flag: Exchange) -> bool {
-        self.0 & flag.0 == flag.0
-    }
-
-    /// Sets or clears `flag`.
-    pub(crate) fn set(&mut self, flag: Exchange, on: bool) {
-        if on {
-            self.0 |= flag.0;
-        } else {
-            self.0 &= !flag.0;
-        }
-    }
-
-    /// These flags with `flag` set when `on`.
-    pub(crate) fn with(mut self, flag: Exchange, on: bool) -> Exchange {
-        self.set(flag, on);
-        self
-    }
-}
 
 /// A response whose answer comes later: who holds it, and the callbacks the loop runs for
 /// it. Boxed in the response state, so a response answered at once pays one null pointer.
@@ -94,20 +29,52 @@ pub(crate) struct Held {
     pub(crate) on_writable: Option<OnWritable>,
 }
 
+thread_local! {
+    /// `Held` boxes of responses that are over, kept for the next one on this thread.
+    /// Boxes, not values: the box is what a response holds, and reusing it is the point.
+    #[allow(clippy::vec_box)]
+    static SPARE_HELD: RefCell<Vec<Box<Held>>> = const { RefCell::new(Vec::new()) };
+}
+
 impl Held {
+    /// An empty one, boxed: a spare box of this thread's if it has one.
+    pub(crate) fn boxed() -> Box<Held> {
+        SPARE_HELD
+            .try_with(|spares| spares.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
     /// The response completed: the handle learns it; the callbacks go.
-    pub(crate) fn settle(self) {
-        if let Some(ticket) = self.ticket {
+    pub(crate) fn settle(mut self: Box<Self>) {
+        if let Some(ticket) = self.ticket.take() {
             ticket.done();
         }
+        self.on_aborted = None;
+        self.on_writable = None;
+        self.recycle();
     }
 
     /// The client went first: the handle learns it, and `on_aborted` is handed back to run.
-    pub(crate) fn abort(self) -> Option<OnAborted> {
-        if let Some(ticket) = self.ticket {
+    pub(crate) fn abort(mut self: Box<Self>) -> Option<OnAborted> {
+        if let Some(ticket) = self.ticket.take() {
             ticket.abort();
         }
-        self.on_aborted
+        self.on_writable = None;
+        let on_aborted = self.on_aborted.take();
+        self.recycle();
+        on_aborted
+    }
+
+    /// Keeps an emptied box for [`Held::boxed`].
+    fn recycle(self: Box<Self>) {
+        let _ = SPARE_HELD.try_with(|spares| {
+            let mut spares = spares.borrow_mut();
+            if spares.len() < SPARES {
+                spares.push(self);
+            }
+        });
     }
 
     /// Whether `ticket` is this response's current one.
@@ -139,7 +106,7 @@ impl ResponseState {
     pub(crate) const fn new() -> Self {
         ResponseState {
             phase: Phase::Ended,
-            exchange: Exchange(0),
+            exchange: Exchange::NONE,
             on_data: None,
             later: None,
             offset: 0,
@@ -590,23 +557,6 @@ fn status_code(status: &[u8]) -> u16 {
         }
         _ => 0,
     }
-}
-
-/// Appends `n` in lowercase hexadecimal (chunk-size, RFC 9112 section 7.1).
-pub(super) fn write_hex(out: &mut Vec<u8>, n: usize) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 16];
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = DIGITS[n & 0xf];
-        n >>= 4;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
 }
 
 impl std::fmt::Debug for HttpResponse<'_> {

@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 
+use super::exchange::{Exchange, Phase};
 use super::later::{DeferredResponse, LoopHandle};
 use super::letter::OnAborted;
 use super::letter::Ticket;
-use super::response::{Exchange, Held, HttpResponse, OnWritable, Phase};
+use super::response::{Held, HttpResponse, OnWritable};
 use crate::net::link::uncork_when_full;
 
 impl HttpResponse<'_> {
@@ -135,7 +136,7 @@ impl HttpResponse<'_> {
     /// Calling it again supersedes the earlier handle (whose calls then return `false`).
     /// On a response that is already complete the handle's calls return `false`.
     pub fn defer(&mut self) -> DeferredResponse {
-        let ticket = Ticket::new(self.home.key, Arc::clone(self.home.courier));
+        let ticket = Ticket::new(self.home.key, self.home.courier);
         match self.held() {
             Some(held) => {
                 if let Some(old) = held.ticket.replace(Arc::clone(&ticket)) {
@@ -170,6 +171,6 @@ impl HttpResponse<'_> {
         if self.state.is_ended() {
             return None;
         }
-        Some(self.state.later.get_or_insert_with(Box::default))
+        Some(self.state.later.get_or_insert_with(Held::boxed))
     }
 }

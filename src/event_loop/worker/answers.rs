@@ -9,6 +9,7 @@ use super::super::proto::{Conn, Lent};
 use super::super::service::Service;
 use super::{CORK_FLUSH_BYTES, Worker};
 use crate::http::answer::answer_late;
+use crate::http::letter::Ticket;
 use crate::net::link::Link;
 
 /// Rounds per iteration: a round may queue more letters (a closure answering, the next
@@ -87,6 +88,7 @@ impl<S: Service> Worker<S> {
                     // The socket is gone: a late `on_aborted` still runs.
                     answer_late(&ticket, ops, &*self.service);
                 }
+                Ticket::recycle(ticket);
             }
             Letter::Socket(ticket, op) => {
                 lend!(self, ticket.key(), |socket, conn, lent| socket

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Instructions per HTTP request, counted by callgrind (deterministic on a noisy machine): the
+# server runs under valgrind with one loop, a warm-up load passes, the counters are zeroed,
+# wrk sends 64 connections pipelined 16 deep for 10 s, and the total is divided by the
+# requests answered. The server's environment passes through (e.g. MODE for plaintext_later).
+#   benches/http_callgrind.sh [SERVER_BINARY] [PORT] [URL_PATH]
+#   MODE=deferred benches/http_callgrind.sh target/release/examples/plaintext_later
+# Build the server with line tables to read the per-function costs after:
+#   CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --example hello_world
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+bin="${1:-target/release/examples/hello_world}"
+port="${2:-21001}"
+path="${3:-/plaintext}"
+lua="$here/../../shared/peers/pipeline.lua"
+out="$(mktemp -d)"
+PORT="$port" THREADS=1 valgrind --tool=callgrind --callgrind-out-file="$out/cg.%p" "$bin" \
+  >/dev/null 2>&1 &
+vg=$!
+trap 'kill "$vg" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+wrk -t1 -c64 -d2 -s "$lua" "http://127.0.0.1:$port$path" -- 16 >/dev/null
+callgrind_control -z "$vg" >/dev/null 2>&1
+wrk -t1 -c64 -d10 -s "$lua" "http://127.0.0.1:$port$path" -- 16 >"$out/load.txt"
+callgrind_control -d "$vg" >/dev/null 2>&1
+count=$(awk '/requests in/{print $1}' "$out/load.txt")
+total=$(callgrind_annotate "$out"/cg.*.1 | grep -m1 'PROGRAM TOTALS' | awk '{print $1}' | tr -d ,)
+echo "requests=$count instructions=$total per_request=$((total / count)) (profile in $out)"
