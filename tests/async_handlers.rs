@@ -55,6 +55,50 @@ fn answers_after_a_timer_and_the_loop_keeps_serving_meanwhile() {
     server.shutdown();
 }
 
+/// Futures that wait are spawned together, per loop iteration; each still completes on its
+/// own: the quick ones are answered while the gated ones (sent first, likely in the same
+/// batch) wait for a request that comes only after.
+#[test]
+fn a_future_that_waits_does_not_hold_back_the_others_spawned_with_it() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (wait, open) = (Arc::clone(&gate), gate);
+    let server = serve(
+        App::new()
+            .get_async("/gated/:n", move |req| {
+                let gate = Arc::clone(&wait);
+                async move {
+                    let _permit = gate.acquire().await.expect("gate open");
+                    format!("gated {}", req.parameter("n").unwrap_or_default())
+                }
+            })
+            .get_async("/quick/:n", |req| async move {
+                tokio::task::yield_now().await;
+                format!("quick {}", req.parameter("n").unwrap_or_default())
+            })
+            .get("/open", move |res, _req| {
+                open.add_permits(10);
+                res.end("open");
+            }),
+        1,
+    );
+    let connect = |path: String| {
+        let mut client = Client::connect(server.local_addr());
+        client.send(get(&path));
+        client
+    };
+    let mut gated: Vec<Client> = (0..10).map(|n| connect(format!("/gated/{n}"))).collect();
+    let mut quick: Vec<Client> = (0..10).map(|n| connect(format!("/quick/{n}"))).collect();
+    for (n, client) in quick.iter_mut().enumerate() {
+        assert_eq!(client.response().body_str(), format!("quick {n}"));
+    }
+    let opened = Client::connect(server.local_addr()).request(get("/open"));
+    assert_eq!(opened.body_str(), "open");
+    for (n, client) in gated.iter_mut().enumerate() {
+        assert_eq!(client.response().body_str(), format!("gated {n}"));
+    }
+    server.shutdown();
+}
+
 #[test]
 fn two_hundred_concurrent_requests_wait_together_not_in_turn() {
     let server = serve(

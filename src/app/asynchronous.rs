@@ -1,6 +1,7 @@
 //! Async handlers on tokio (feature `tokio`): `App::get_async(pattern, |req| async move {..})`
-//! and the other verbs. The loop copies the request head, takes the response out
-//! ([`HttpResponse::defer`]) and spawns the handler's future; its return value
+//! and the other verbs. The loop copies the request head, polls the handler's future once,
+//! and if it waits, takes the response out ([`HttpResponse::defer`]) and spawns the future
+//! (batched per loop iteration, [`batch`]); its return value
 //! ([`IntoResponse`]) goes back through the deferred response, corked by the owning loop. A
 //! panic or an `Err` goes to the app's error handler. The synchronous API and its cost are
 //! untouched.
@@ -21,6 +22,8 @@ use crate::http::request::HttpRequest;
 use crate::http::respond::IntoResponse;
 use crate::http::response::HttpResponse;
 use crate::runtime::{self, CatchUnwind};
+
+mod batch;
 
 /// The request an async handler gets: an owned copy of the head (every accessor of
 /// [`OwnedRequest`], through `Deref`) and the body, awaitable whole.
@@ -99,7 +102,8 @@ impl AsyncRequest {
 /// synchronous handler, corked, with no task, no thread hop and no deferred response. Only a
 /// future that waits is spawned on the runtime (whose first poll of it registers the real
 /// wakers: a readiness missed by the no-op waker of the first poll is seen then) and answers
-/// through a deferred response.
+/// through a deferred response. It is spawned with the others of this loop iteration, as one
+/// task ([`batch`]).
 pub(crate) fn async_handler<F, Fut>(
     handler: F,
 ) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> Result<(), BoxError> + Send + Sync + 'static
@@ -138,14 +142,18 @@ where
             });
         }
         let later = res.defer();
-        runtime::spawn(async move {
-            match future.await {
-                Ok(output) => later.respond(output),
-                Err(panic) => {
-                    later.fail_with(HandlerError::panic(panic.as_ref(), Stage::Handler, None))
-                }
-            };
-        });
+        let loop_handle = later.loop_handle();
+        batch::spawn_later(
+            Box::pin(async move {
+                match future.await {
+                    Ok(output) => later.respond(output),
+                    Err(panic) => {
+                        later.fail_with(HandlerError::panic(panic.as_ref(), Stage::Handler, None))
+                    }
+                };
+            }),
+            &loop_handle,
+        );
         Ok(())
     }
 }

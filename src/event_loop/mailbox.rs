@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use mio::Waker;
 
 use crate::error::panic_message;
-use crate::http::letter::{Courier, Op, Ticket};
+use crate::http::letter::{Courier, Op, Ticket, WakeLoop, defer_wake};
 use crate::ws::remote::{WsCourier, WsOp, WsTicket};
 
 /// One thing for the loop to do.
@@ -152,11 +152,8 @@ impl Mailbox {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(letter);
-        if !self.pending.swap(true, Ordering::AcqRel)
-            && !on_loop
-            && let Err(e) = self.waker.wake()
-        {
-            log::error!("could not wake a loop: {e}");
+        if !self.pending.swap(true, Ordering::AcqRel) && !on_loop && !defer_wake(&self.waker) {
+            self.waker.wake_loop();
         }
         true
     }
@@ -208,6 +205,14 @@ impl Courier for Mailbox {
 impl WsCourier for Mailbox {
     fn post_ws(&self, ticket: Arc<WsTicket>, op: WsOp) -> bool {
         self.send(Letter::Socket(ticket, op))
+    }
+}
+
+impl WakeLoop for Waker {
+    fn wake_loop(&self) {
+        if let Err(e) = self.wake() {
+            log::error!("could not wake a loop: {e}");
+        }
     }
 }
 

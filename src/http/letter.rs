@@ -66,6 +66,61 @@ pub(crate) fn recycle_ops(mut ops: Vec<Op>) {
     });
 }
 
+/// A loop's wake-up (its mailbox's waker), which [`hold_wakes`] can put off.
+pub(crate) trait WakeLoop: Send + Sync {
+    /// Wakes the loop now.
+    fn wake_loop(&self);
+}
+
+thread_local! {
+    /// Loops to wake when this thread's [`HeldWakes`] ends; `None`: wakes are not held.
+    static HELD_WAKES: RefCell<Option<Vec<Arc<dyn WakeLoop>>>> = const { RefCell::new(None) };
+}
+
+/// While it lives, loops that letters posted from this thread should wake are woken once,
+/// when it ends, instead of at each post: a task answering many requests wakes each loop
+/// once for all of them (their letters are queued at once, and a loop takes all that wait).
+#[cfg(feature = "tokio")]
+pub(crate) struct HeldWakes(());
+
+/// Holds this thread's loop wake-ups until the returned guard drops.
+#[cfg(feature = "tokio")]
+pub(crate) fn hold_wakes() -> HeldWakes {
+    let _ = HELD_WAKES.try_with(|held| held.borrow_mut().get_or_insert_with(Vec::new).clear());
+    HeldWakes(())
+}
+
+#[cfg(feature = "tokio")]
+impl Drop for HeldWakes {
+    fn drop(&mut self) {
+        let held = HELD_WAKES
+            .try_with(|held| held.borrow_mut().take())
+            .ok()
+            .flatten();
+        for waker in held.into_iter().flatten() {
+            waker.wake_loop();
+        }
+    }
+}
+
+/// Puts off waking `waker`'s loop if wakes are held on this thread (true), else leaves it to
+/// the caller (false).
+pub(crate) fn defer_wake<W: WakeLoop + 'static>(waker: &Arc<W>) -> bool {
+    HELD_WAKES
+        .try_with(|held| {
+            let mut held = held.borrow_mut();
+            let Some(held) = held.as_mut() else {
+                return false;
+            };
+            let address = Arc::as_ptr(waker).cast::<()>();
+            if !held.iter().any(|w| Arc::as_ptr(w).cast::<()>() == address) {
+                held.push(Arc::clone(waker) as Arc<dyn WakeLoop>);
+            }
+            true
+        })
+        .unwrap_or(false)
+}
+
 /// Callback run once, on the owning loop, when the client goes before the answer is complete.
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 pub type OnAborted = Box<dyn FnOnce() + Send>;
