@@ -68,7 +68,8 @@
 //! # Safety of paths
 //! See [`ServeDir`]: each path segment is percent-decoded on its own, `..` and encoded
 //! separators are refused, and whatever the path resolves to (symlinks followed) must lie
-//! below the root, which was resolved once when the `ServeDir` was made.
+//! below the root, which was resolved once when the `ServeDir` was made. Dotfiles and
+//! dot-directories (`.env`, `.git/`) are `404` unless [`ServeDir::dotfiles`] allows them.
 
 mod conditional;
 mod open;

@@ -64,6 +64,14 @@ fn decode_segment(raw: &str) -> Result<Option<Cow<'_, [u8]>>, Refusal> {
     }
 }
 
+/// Whether a segment of `relative` (decoded, below the root) names a dotfile or a
+/// dot-directory (`.env`, `.git`); `.` and `..` never get here (`decode` skips or refuses them).
+pub(super) fn has_dot_name(relative: &Path) -> bool {
+    relative
+        .components()
+        .any(|c| c.as_os_str().as_bytes().starts_with(b"."))
+}
+
 /// `candidate` (the root joined with a [`Relative`] path, or a path found below the root)
 /// looked up with every symlink resolved; refused unless the result still lies below `root`
 /// (canonical).
@@ -87,6 +95,18 @@ mod tests {
     fn ok(raw: &str) -> (String, bool) {
         let r = decode(raw).unwrap_or_else(|e| panic!("{raw:?}: {e:?}"));
         (r.path.to_str().unwrap().to_owned(), r.dir_form)
+    }
+
+    #[test]
+    fn dot_names_are_found_in_any_segment() {
+        let dotted = |raw: &str| has_dot_name(&decode(raw).unwrap().path);
+        assert!(dotted("/.env"));
+        assert!(dotted("/%2eenv"));
+        assert!(dotted("/.git/config"));
+        assert!(dotted("/a/.hidden/b.txt"));
+        assert!(!dotted("/a.txt"));
+        assert!(!dotted("/./a.txt"), "`.` is skipped, not a name");
+        assert!(!dotted("/"));
     }
 
     #[test]

@@ -38,6 +38,9 @@ const INDEX: &str = "index.html";
 ///   segment (also percent-encoded, `%2e%2e`), a segment that decodes to something holding
 ///   `/` or `\` (`..%2f`), anything that resolves outside the root (symlinks are followed,
 ///   then checked), a file named with a final `/`, or anything but a regular file;
+/// - `404 Not Found` for a dotfile or a path through a dot-directory (`.env`, `.git/config`,
+///   also percent-encoded), unless [`dotfiles(true)`](Self::dotfiles): such names are
+///   usually secrets or tooling, not content (Express's `serve-static` ignores them too);
 /// - `400 Bad Request` for malformed percent-encoding or an encoded NUL byte (`%00`);
 /// - `403 Forbidden` when the file system denies access.
 ///
@@ -49,6 +52,8 @@ pub struct ServeDir {
     root: PathBuf,
     /// The URL prefix stripped before resolving: empty, or `/` + segments without a final `/`.
     prefix: String,
+    /// Serve names starting with `.`.
+    dotfiles: bool,
 }
 
 impl ServeDir {
@@ -80,7 +85,16 @@ impl ServeDir {
         Ok(ServeDir {
             root,
             prefix: String::new(),
+            dotfiles: false,
         })
+    }
+
+    /// Whether files and directories whose name starts with `.` are served (default
+    /// `false`: they are `404`, as if absent). Only names below the root count; the root
+    /// itself may lie in a dot-directory.
+    pub fn dotfiles(mut self, serve: bool) -> ServeDir {
+        self.dotfiles = serve;
+        self
     }
 
     /// Sets the URL prefix removed from the request path before it is resolved, e.g.
@@ -136,6 +150,9 @@ impl ServeDir {
     /// The file that `rest` (the request path below the prefix, as sent) names.
     fn resolve(&self, rest: &str) -> Result<Target, Refusal> {
         let relative = path::decode(rest)?;
+        if !self.dotfiles && path::has_dot_name(&relative.path) {
+            return Err(Refusal::NotFound);
+        }
         let real = path::contain(&self.root, &self.root.join(&relative.path))?;
         if !real.is_dir() {
             return match relative.dir_form {

@@ -82,3 +82,39 @@ fn missing_files_give_404() {
     assert_eq!(ask(&server, "HEAD", "/static/nope.txt", &[]).status, 404);
     server.shutdown();
 }
+
+#[test]
+fn dotfiles_are_not_served_unless_allowed() {
+    let _turn = turn();
+    let fixture = Fixture::new();
+    std::fs::write(fixture.root.join(".env"), SECRET).unwrap();
+    std::fs::create_dir_all(fixture.root.join(".git")).unwrap();
+    std::fs::write(fixture.root.join(".git/config"), SECRET).unwrap();
+    std::fs::create_dir_all(fixture.root.join(".well-known")).unwrap();
+    std::fs::write(fixture.root.join(".well-known/token"), "token").unwrap();
+    let hidden = [
+        "/static/.env",
+        "/static/%2eenv",
+        "/static/.git/config",
+        "/static/.git/",
+    ];
+    let server = fixture.serve();
+    for path in hidden {
+        let resp = ask(&server, "GET", path, &[]);
+        assert_eq!(resp.status, 404, "{path}");
+        let raw = String::from_utf8_lossy(&resp.raw);
+        assert!(!raw.contains(SECRET), "{path} leaked: {raw}");
+    }
+    assert_eq!(ask(&server, "GET", "/static/hello.txt", &[]).status, 200);
+    server.shutdown();
+
+    // Allowed: served like any other file.
+    let dir = uweb::fs::ServeDir::new(&fixture.root)
+        .prefix("/static")
+        .dotfiles(true);
+    let server = crate::support::serve(uweb::App::new().get("/static/*", dir.handler()), 1);
+    let resp = ask(&server, "GET", "/static/.well-known/token", &[]);
+    assert_eq!((resp.status, resp.body_str()), (200, "token"));
+    assert_eq!(ask(&server, "GET", "/static/.env", &[]).status, 200);
+    server.shutdown();
+}
