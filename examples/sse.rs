@@ -2,7 +2,8 @@
 //! each response open (`res.defer()`), and one background thread pushes the same event to every
 //! connected client once a second through their `DeferredResponse`s; `GET /` serves a page
 //! whose `EventSource` shows them. A client that leaves is forgotten at the next event (its
-//! `write` returns false).
+//! `write` returns false). On shutdown (`SIGTERM`, Ctrl-C) every stream is ended at once
+//! (`App::on_shutdown`), so the process exits without waiting for the drain timeout.
 //!
 //! Run: `PORT=3000 cargo run --example sse`, then open `http://localhost:3000/` or
 //! `curl -N localhost:3000/events`.
@@ -41,6 +42,7 @@ fn main() -> std::io::Result<()> {
     // Every open stream; the ticker writes to all of them.
     let clients: Arc<Mutex<Vec<DeferredResponse>>> = Arc::default();
     let ticking = Arc::clone(&clients);
+    let ending = Arc::clone(&clients);
     std::thread::spawn(move || {
         for id in 1u64.. {
             std::thread::sleep(Duration::from_secs(1));
@@ -56,6 +58,13 @@ fn main() -> std::io::Result<()> {
     println!("listening on http://localhost:{port} with {threads} loop(s)");
     App::new()
         .threads(threads)
+        // On SIGTERM/SIGINT the open streams end at once (the browser's EventSource will
+        // reconnect elsewhere), instead of running until the drain timeout.
+        .on_shutdown(move || {
+            for client in ending.lock().unwrap().drain(..) {
+                client.end("");
+            }
+        })
         .get("/", |res, _req| {
             res.write_header("Content-Type", "text/html; charset=utf-8")
                 .end(PAGE);

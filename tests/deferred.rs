@@ -431,6 +431,43 @@ fn a_graceful_shutdown_waits_for_a_deferred_answer() {
     stopping.join().unwrap();
 }
 
+/// `App::on_shutdown` hooks run once, when the shutdown begins: here one ends an open stream
+/// (as an SSE server would), so the drain does not wait for the (60 s) shutdown timeout and the
+/// client gets the stream's proper end rather than a cut connection.
+#[test]
+fn on_shutdown_hooks_run_once_and_can_end_open_streams() {
+    let streams: Arc<Mutex<Vec<DeferredResponse>>> = Arc::default();
+    let (held, ending) = (Arc::clone(&streams), Arc::clone(&streams));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let mut config = uweb::Config::default();
+    config.shutdown_timeout = std::time::Duration::from_secs(60);
+    let server = serve(
+        App::new()
+            .config(config)
+            .on_shutdown(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                for stream in ending.lock().unwrap().drain(..) {
+                    assert!(stream.end("bye\n"));
+                }
+            })
+            .get("/stream", move |res, _req| {
+                let mut stream = res.defer();
+                stream.write("hello\n");
+                held.lock().unwrap().push(stream);
+            }),
+        1,
+    );
+    let mut client = Client::connect(server.local_addr());
+    client.send(get("/stream"));
+    wait_until("the stream to open", || streams.lock().unwrap().len() == 1);
+    server.shutdown();
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    let resp = client.response();
+    assert_eq!(resp.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(resp.body_str(), "hello\nbye\n");
+}
+
 #[test]
 fn a_pipelined_batch_answered_later_from_the_loop_and_threads_keeps_its_order() {
     let server = serve(

@@ -37,8 +37,8 @@ fn get(addr: SocketAddr, path: &str) -> (String, String) {
 }
 
 #[test]
-fn sse_streams_events_in_order() {
-    let (_server, addr) = start("sse", &[]);
+fn sse_streams_events_in_order_and_ends_them_on_sigterm() {
+    let (mut server, addr) = start("sse", &[]);
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(DEADLINE)).unwrap();
     write!(stream, "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
@@ -80,6 +80,39 @@ fn sse_streams_events_in_order() {
     let (head, body) = get(addr, "/");
     assert!(head.starts_with("HTTP/1.1 200 OK"));
     assert!(body.contains("new EventSource(\"/events\")"));
+
+    // SIGTERM: the example's on_shutdown hook ends the stream (the last chunk, then the
+    // connection closes), and the process exits 0 without waiting for the drain timeout.
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut tail = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader
+            .read_line(&mut line)
+            .expect("the stream ends, not stalls")
+            == 0
+        {
+            break;
+        }
+        tail.push(line);
+    }
+    assert!(
+        tail.ends_with(&["0\r\n".to_owned(), "\r\n".to_owned()]),
+        "{tail:?}"
+    );
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = server.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(started.elapsed() < DEADLINE, "still running after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
 }
 
 /// Headless Chromium (`chromium` or `chromium-browser` on PATH), if installed.

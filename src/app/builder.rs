@@ -10,6 +10,7 @@ use super::handler::{self, HandlerReturn};
 
 use crate::config::Config;
 use crate::error::HandlerError;
+use crate::event_loop::ShutdownHook;
 use crate::http::compress::Compression;
 use crate::http::request::HttpRequest;
 use crate::http::response::HttpResponse;
@@ -47,6 +48,8 @@ pub struct App {
     /// The runtime async handlers run on; each loop thread enters it.
     #[cfg(feature = "tokio")]
     pub(super) runtime: Option<tokio::runtime::Handle>,
+    /// Run once when a graceful shutdown begins.
+    pub(super) on_shutdown: Vec<ShutdownHook>,
 }
 
 impl Default for App {
@@ -80,7 +83,21 @@ impl App {
             counters: CountersHandle::default(),
             #[cfg(feature = "tokio")]
             runtime: None,
+            on_shutdown: Vec::new(),
         }
+    }
+
+    /// Runs `f` once when a graceful shutdown begins ([`Server::shutdown`](crate::Server::shutdown),
+    /// or the first `SIGTERM`/`SIGINT` under [`listen`](Self::listen)), before the loops stop
+    /// accepting and drain (Starlette's `on_shutdown`). The place to end what would otherwise
+    /// run until [`Config::shutdown_timeout`]: Server-Sent Events streams, long polls, feeds
+    /// pushed from threads (end their [`DeferredResponse`](crate::DeferredResponse)s here).
+    /// Hooks run in the order they were added, on the thread that began the shutdown (the
+    /// caller of `shutdown`, or the signal thread); a panic in one is logged and the others
+    /// still run. A hook that blocks delays the shutdown by as long.
+    pub fn on_shutdown(mut self, f: impl FnOnce() + Send + 'static) -> Self {
+        self.on_shutdown.push(Box::new(f));
+        self
     }
 
     /// The tokio runtime async handlers ([`get_async`](Self::get_async) and the like,

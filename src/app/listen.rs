@@ -205,12 +205,14 @@ impl App {
         }
         let server_names = self.server_names.take();
         let (publisher, counters) = (self.publisher.clone(), self.counters.clone());
+        let on_shutdown = std::mem::take(&mut self.on_shutdown);
         Server::start(
             per_loop,
             Arc::new(self.into_shared()),
             server_names,
             publisher,
             counters,
+            on_shutdown,
         )
     }
 }

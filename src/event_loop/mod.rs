@@ -16,4 +16,5 @@ mod timer;
 mod worker;
 
 pub use server::Server;
+pub(crate) use server::ShutdownHook;
 pub(crate) use service::Service;

@@ -2,8 +2,9 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use mio::Waker;
@@ -11,6 +12,7 @@ use mio::Waker;
 use super::listener::Listener;
 use super::service::Service;
 use super::worker::Worker;
+use crate::error::panic_message;
 use crate::http::later::LoopHandle;
 use crate::net::sni::ServerNames;
 use crate::stats::{Counters, CountersHandle, LoopStats};
@@ -25,8 +27,7 @@ use crate::ws::pubsub::Hub;
 pub struct Server {
     local_addrs: Vec<SocketAddr>,
     server_names: Option<ServerNames>,
-    stop: Arc<AtomicBool>,
-    wakers: Vec<Arc<Waker>>,
+    stopper: Arc<Stopper>,
     threads: Vec<JoinHandle<()>>,
     publisher: Publisher,
     loops: Vec<LoopHandle>,
@@ -42,6 +43,7 @@ impl Server {
         server_names: Option<ServerNames>,
         publisher: Publisher,
         counters: CountersHandle,
+        on_shutdown: Vec<ShutdownHook>,
     ) -> io::Result<Server> {
         let local_addrs = loops
             .first()
@@ -79,11 +81,15 @@ impl Server {
                 })?;
             threads.push(thread);
         }
+        let stopper = Arc::new(Stopper {
+            flag: stop,
+            wakers,
+            hooks: Mutex::new(on_shutdown),
+        });
         Ok(Server {
             local_addrs,
             server_names,
-            stop,
-            wakers,
+            stopper,
             threads,
             publisher,
             loops,
@@ -133,7 +139,7 @@ impl Server {
     /// [`Config::shutdown_timeout`](crate::Config::shutdown_timeout), 10 s by default), and
     /// joins the loop threads.
     pub fn shutdown(self) {
-        stop(&self.stop, &self.wakers);
+        self.stopper.stop();
         self.join();
     }
 
@@ -150,7 +156,7 @@ impl Server {
     pub fn shutdown_on_signals(&self) -> io::Result<()> {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
-        let (flag, wakers) = (Arc::clone(&self.stop), self.wakers.clone());
+        let stopper = Arc::clone(&self.stopper);
         std::thread::Builder::new()
             .name("uweb-signals".into())
             .spawn(move || {
@@ -162,7 +168,7 @@ impl Server {
                         std::process::exit(128 + signal);
                     }
                     log::info!("signal {signal}: shutting down (again to exit at once)");
-                    stop(&flag, &wakers);
+                    stopper.stop();
                 }
             })?;
         Ok(())
@@ -178,12 +184,44 @@ impl Server {
     }
 }
 
-/// Tells every loop to stop: no more accepts, then a graceful drain.
-fn stop(flag: &AtomicBool, wakers: &[Arc<Waker>]) {
-    flag.store(true, Ordering::Release);
-    for waker in wakers {
-        if let Err(e) = waker.wake() {
-            log::error!("could not wake a loop: {e}");
+/// Runs once when a graceful shutdown begins (`App::on_shutdown`).
+pub(crate) type ShutdownHook = Box<dyn FnOnce() + Send>;
+
+/// What stopping the loops takes, shared by the server and its signal thread.
+struct Stopper {
+    /// Set once: the loops stop accepting and drain.
+    flag: Arc<AtomicBool>,
+    wakers: Vec<Arc<Waker>>,
+    /// The app's `on_shutdown` hooks, taken by the first stop.
+    hooks: Mutex<Vec<ShutdownHook>>,
+}
+
+impl std::fmt::Debug for Stopper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stopper")
+            .field("stopping", &self.flag.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stopper {
+    /// Tells every loop to stop: no more accepts, then a graceful drain. The first time,
+    /// the shutdown hooks run first, in order, on this thread (a panic in one is logged).
+    fn stop(&self) {
+        let hooks = std::mem::take(&mut *self.hooks.lock().unwrap_or_else(PoisonError::into_inner));
+        for hook in hooks {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(hook)) {
+                log::error!(
+                    "an on_shutdown hook panicked: {}",
+                    panic_message(panic.as_ref())
+                );
+            }
+        }
+        self.flag.store(true, Ordering::Release);
+        for waker in &self.wakers {
+            if let Err(e) = waker.wake() {
+                log::error!("could not wake a loop: {e}");
+            }
         }
     }
 }
