@@ -1,7 +1,7 @@
 //! Async handlers on tokio (feature `tokio`): `App::get_async(pattern, |req| async move {..})`
 //! and the other verbs. The loop copies the request head, polls the handler's future once,
 //! and if it waits, takes the response out ([`HttpResponse::defer`]) and spawns the future
-//! (batched per loop iteration, [`batch`]); its return value
+//! (batched per loop iteration, `http::batch`); its return value
 //! ([`IntoResponse`]) goes back through the deferred response, corked by the owning loop. A
 //! panic or an `Err` goes to the app's error handler. The synchronous API and its cost are
 //! untouched.
@@ -16,14 +16,13 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use crate::error::{BoxError, HandlerError, Stage};
+use crate::http::batch;
 use crate::http::collect::BodyError;
 use crate::http::owned::OwnedRequest;
 use crate::http::request::HttpRequest;
 use crate::http::respond::IntoResponse;
 use crate::http::response::HttpResponse;
 use crate::runtime::{self, CatchUnwind};
-
-mod batch;
 
 /// The request an async handler gets: an owned copy of the head (every accessor of
 /// [`OwnedRequest`], through `Deref`) and the body, awaitable whole.
@@ -103,7 +102,7 @@ impl AsyncRequest {
 /// future that waits is spawned on the runtime (whose first poll of it registers the real
 /// wakers: a readiness missed by the no-op waker of the first poll is seen then) and answers
 /// through a deferred response. It is spawned with the others of this loop iteration, as one
-/// task ([`batch`]).
+/// task (`http::batch`).
 pub(crate) fn async_handler<F, Fut>(
     handler: F,
 ) -> impl Fn(&mut HttpResponse<'_>, &mut HttpRequest<'_>) -> Result<(), BoxError> + Send + Sync + 'static
@@ -142,18 +141,14 @@ where
             });
         }
         let later = res.defer();
-        let loop_handle = later.loop_handle();
-        batch::spawn_later(
-            Box::pin(async move {
-                match future.await {
-                    Ok(output) => later.respond(output),
-                    Err(panic) => {
-                        later.fail_with(HandlerError::panic(panic.as_ref(), Stage::Handler, None))
-                    }
-                };
-            }),
-            &loop_handle,
-        );
+        batch::spawn_later(Box::pin(async move {
+            match future.await {
+                Ok(output) => later.respond(output),
+                Err(panic) => {
+                    later.fail_with(HandlerError::panic(panic.as_ref(), Stage::Handler, None))
+                }
+            };
+        }));
         Ok(())
     }
 }

@@ -198,6 +198,8 @@ impl<S: Service> Worker<S> {
     /// letters.
     pub(crate) fn run(mut self) {
         self.mailbox.enter();
+        #[cfg(feature = "tokio")]
+        crate::http::batch::enter_loop();
         self.serve();
         self.mailbox.stop();
     }
@@ -246,6 +248,9 @@ impl<S: Service> Worker<S> {
             self.deliver_letters();
             // Publishes of this iteration (and from other loops) leave once per subscriber.
             self.fan_out();
+            // Futures of this iteration that answer later go to the runtime as one task.
+            #[cfg(feature = "tokio")]
+            crate::http::batch::spawn_collected();
             if self.draining_until.is_some() && self.sockets.is_empty() {
                 return;
             }

@@ -2,6 +2,8 @@
 //! the sans-IO connection that ties them together.
 
 pub(crate) mod answer;
+#[cfg(feature = "tokio")]
+pub(crate) mod batch;
 pub(crate) mod chunked;
 pub(crate) mod collect;
 pub(crate) mod compress;

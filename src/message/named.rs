@@ -325,9 +325,9 @@ impl NamedRoutes {
                 #[cfg(feature = "tokio")]
                 Answer::Later(reply) => {
                     let handle = ws.handle();
-                    crate::runtime::spawn(async move {
+                    crate::http::batch::spawn_later(Box::pin(async move {
                         handle.send(reply.await, OpCode::Text);
-                    });
+                    }));
                 }
             }
         })

@@ -95,7 +95,7 @@ impl<U> WebSocketBehavior<U> {
                 bytes::Bytes::copy_from_slice(message),
                 opcode,
             );
-            crate::runtime::spawn(async move {
+            crate::http::batch::spawn_later(Box::pin(async move {
                 if let Err(panic) = crate::runtime::CatchUnwind::new(future).await {
                     let error = crate::error::HandlerError::panic(
                         panic.as_ref(),
@@ -104,7 +104,7 @@ impl<U> WebSocketBehavior<U> {
                     );
                     handle.fail(error);
                 }
-            });
+            }));
         })
     }
 

@@ -1,6 +1,8 @@
-//! The async handlers' futures that wait, spawned by the batch: those a loop collects in one
-//! iteration become one tokio task, which polls each when it is woken (`FuturesUnordered`)
-//! and holds the loops' wake-ups while it polls (`hold_wakes`).
+//! Futures that answer later (async HTTP handlers that wait, `message_async`, async named
+//! routes), spawned by the batch: those a loop thread collects in one iteration become one
+//! tokio task, which polls each when it is woken (`FuturesUnordered`) and holds the loops'
+//! wake-ups while it polls (`hold_wakes`). The loop spawns what it collected at the end of
+//! each iteration; on a thread that is not a loop, a future is spawned at once.
 //!
 //! Why: a loop and the runtime's workers usually share cores. Spawned one by one, each
 //! future woke a worker and each answer woke the loop back, about one context switch per
@@ -8,7 +10,7 @@
 //! ready in one poll of the batch cost one wake of the loop. Each future still gets its own
 //! waker, so one that waits long costs the others nothing.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -16,35 +18,38 @@ use std::task::{Context, Poll};
 use futures_util::Stream;
 use futures_util::stream::FuturesUnordered;
 
-use crate::http::later::LoopHandle;
-use crate::http::letter::hold_wakes;
+use super::letter::hold_wakes;
 use crate::runtime;
 
-/// A request's future, answering through its deferred response when it completes.
-pub(super) type Answer = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// A future that answers (through a deferred response or a WebSocket handle) when it
+/// completes.
+pub(crate) type Answer = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 thread_local! {
+    /// Set on a loop thread: it spawns what it collected at the end of each iteration.
+    static ON_LOOP: Cell<bool> = const { Cell::new(false) };
     /// The futures this loop thread collected in the current iteration.
     static COLLECTED: RefCell<Vec<Answer>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Spawns `answer` on the runtime with the others collected in this loop iteration: the
-/// first one collected asks the loop (`loop_handle`, this thread's) to spawn them all after
-/// its events.
-pub(super) fn spawn_later(answer: Answer, loop_handle: &LoopHandle) {
-    let first = COLLECTED.with(|collected| {
-        let mut collected = collected.borrow_mut();
-        collected.push(answer);
-        collected.len() == 1
-    });
-    if first && !loop_handle.defer(spawn_collected) {
-        // The loop has stopped: nobody else will spawn them.
-        spawn_collected();
+/// Marks the calling thread as a loop that calls [`spawn_collected`] after each iteration.
+pub(crate) fn enter_loop() {
+    ON_LOOP.with(|on| on.set(true));
+}
+
+/// Spawns `answer` on the runtime: on a loop thread, with the others collected in this
+/// iteration, as one task after the iteration's events; elsewhere at once.
+pub(crate) fn spawn_later(answer: Answer) {
+    if ON_LOOP.with(Cell::get) {
+        COLLECTED.with(|collected| collected.borrow_mut().push(answer));
+    } else {
+        runtime::spawn(answer);
     }
 }
 
-/// Spawns what this thread collected as one task.
-fn spawn_collected() {
+/// Spawns what this thread collected, as one task (the loop calls it after each
+/// iteration).
+pub(crate) fn spawn_collected() {
     let collected = COLLECTED.with(|collected| std::mem::take(&mut *collected.borrow_mut()));
     if collected.is_empty() {
         return;
