@@ -64,16 +64,16 @@ impl Socket {
 #[cfg(test)]
 mod tests {
     /// An idle connection (HTTP keep-alive or WebSocket) owns no buffer, so its memory is the
-    /// slab entry: keep it within uWebSockets' 272 bytes per idle WebSocket. The budget is
-    /// the release layout (CI runs this test with `--release` too); with debug assertions
-    /// mio adds a selector id to each socket it registers (8 bytes, more with the unix
-    /// variant of the stream).
+    /// slab entry: keep it within 0.8x of the 256 bytes uWebSockets C++ costs per idle
+    /// WebSocket (issue 13's target). The budget is the release layout (CI runs this test
+    /// with `--release` too); with debug assertions mio adds a selector id to each socket it
+    /// registers (8 bytes, more with the unix variant of the stream).
     #[test]
     fn slab_entry_stays_small() {
         let entry = std::mem::size_of::<slab::Slab<super::Socket>>();
         assert!(entry < 64, "the slab header itself is small: {entry}");
         let socket = std::mem::size_of::<super::Socket>();
-        let budget = if cfg!(debug_assertions) { 256 + 8 } else { 256 };
+        let budget = if cfg!(debug_assertions) { 200 + 8 } else { 200 };
         assert!(socket <= budget, "Socket grew to {socket} bytes");
     }
 }

@@ -1,8 +1,9 @@
 //! One write side for every protocol (DESIGN.md "Writing: three tiers"): the transport, the
 //! bytes the kernel refused (tier 3, drained on WRITABLE) and the shared published frames
 //! waiting for the next write. The loop's cork (tier 1) is written through it with one
-//! syscall per flush; an idle socket's `Wire` owns no buffer.
+//! syscall per flush; an idle socket's `Wire` owns no buffer (one null pointer).
 
+use std::cell::RefCell;
 use std::io::{self, IoSlice, Read, Write};
 
 use bytes::Bytes;
@@ -15,10 +16,83 @@ use super::transport::{Transport, drain};
 pub(crate) struct Wire {
     /// Plain TCP or TLS: every read and write goes through it.
     pub(crate) transport: Transport,
-    /// Bytes the kernel did not take; drained on WRITABLE. Empty while idle.
+    /// What waits to be written; `None` (no allocation, one pointer in the slab entry) while
+    /// nothing does, which is every idle socket.
+    pending: Option<Box<Pending>>,
+}
+
+/// Bytes and frames waiting for a socket's next write.
+#[derive(Default)]
+struct Pending {
+    /// Bytes the kernel did not take; drained on WRITABLE.
     backpressure: Vec<u8>,
     /// Published WebSocket frames (shared, not copied) waiting for this socket's next write.
     outbox: Vec<Bytes>,
+}
+
+/// Emptied `Pending` boxes a loop thread keeps for its sockets' next publishes.
+const SPARES: usize = 64;
+
+thread_local! {
+    /// Boxes, not values: the box is what a socket holds, and reusing it is the point.
+    #[allow(clippy::vec_box)]
+    static SPARE_PENDING: RefCell<Vec<Box<Pending>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `pending`, made if there is none (a spare box of this thread's if it has one).
+fn pending_mut(pending: &mut Option<Box<Pending>>) -> &mut Pending {
+    pending.get_or_insert_with(|| {
+        SPARE_PENDING
+            .try_with(|spares| spares.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    })
+}
+
+/// Lets go of `pending` once nothing waits in it: the box goes back to the spares, with a
+/// small outbox allocation (a subscriber is likely to get another publish) but never a
+/// large one, and no backpressure buffer.
+fn settle(pending: &mut Option<Box<Pending>>) {
+    let Some(p) = pending else {
+        return;
+    };
+    if !p.backpressure.is_empty() || !p.outbox.is_empty() {
+        return;
+    }
+    let Some(mut p) = pending.take() else {
+        return;
+    };
+    p.backpressure = Vec::new();
+    release(&mut p.outbox);
+    let _ = SPARE_PENDING.try_with(|spares| {
+        let mut spares = spares.borrow_mut();
+        if spares.len() < SPARES {
+            spares.push(p);
+        }
+    });
+}
+
+/// Runs `f` with the transport and the backpressure buffer: the pending one, or a new empty
+/// one (no allocation) kept only if `f` leaves bytes in it.
+fn with_backpressure<R>(
+    transport: &mut Transport,
+    pending: &mut Option<Box<Pending>>,
+    f: impl FnOnce(&mut Transport, &mut Vec<u8>) -> R,
+) -> R {
+    let result = match pending {
+        Some(p) => f(transport, &mut p.backpressure),
+        None => {
+            let mut fresh = Vec::new();
+            let result = f(transport, &mut fresh);
+            if !fresh.is_empty() {
+                pending_mut(pending).backpressure = fresh;
+            }
+            result
+        }
+    };
+    settle(pending);
+    result
 }
 
 impl Wire {
@@ -26,24 +100,23 @@ impl Wire {
     pub(crate) fn new(transport: Transport) -> Self {
         Wire {
             transport,
-            backpressure: Vec::new(),
-            outbox: Vec::new(),
+            pending: None,
         }
     }
 
     /// Bytes the kernel refused, waiting for WRITABLE (the outbox not counted).
     pub(crate) fn refused(&self) -> usize {
-        self.backpressure.len()
+        self.pending.as_ref().map_or(0, |p| p.backpressure.len())
     }
 
     /// True when nothing waits: no refused bytes, no queued frames.
     pub(crate) fn is_drained(&self) -> bool {
-        self.backpressure.is_empty() && self.outbox.is_empty()
+        self.pending.is_none()
     }
 
     /// True when shared frames wait for the next flush.
     pub(crate) fn has_queued_frames(&self) -> bool {
-        !self.outbox.is_empty()
+        self.pending.as_ref().is_some_and(|p| !p.outbox.is_empty())
     }
 
     /// Queues a shared published frame for the next flush. On plain TCP, past `MAX_SLICES`
@@ -52,12 +125,14 @@ impl Wire {
     /// short: a subscriber sent M messages in one round costs O(M), not O(M^2). (Over TLS
     /// the backpressure buffer holds records, so frames wait in the outbox for encryption.)
     pub(crate) fn queue_frame(&mut self, frame: Bytes) {
-        if self.outbox.len() >= MAX_SLICES && matches!(self.transport, Transport::Tcp(_)) {
-            for queued in self.outbox.drain(..) {
-                self.backpressure.extend_from_slice(&queued);
+        let tcp = matches!(self.transport, Transport::Tcp(_));
+        let p = pending_mut(&mut self.pending);
+        if p.outbox.len() >= MAX_SLICES && tcp {
+            for queued in p.outbox.drain(..) {
+                p.backpressure.extend_from_slice(&queued);
             }
         }
-        self.outbox.push(frame);
+        p.outbox.push(frame);
     }
 
     /// Writes from the backpressure buffer until it is empty or the kernel pushes back.
@@ -65,7 +140,12 @@ impl Wire {
     /// # Errors
     /// The write failed: the connection is lost.
     pub(crate) fn drain(&mut self) -> io::Result<()> {
-        drain(self.transport.tcp(), &mut self.backpressure)
+        let Some(p) = &mut self.pending else {
+            return Ok(());
+        };
+        let result = drain(self.transport.tcp(), &mut p.backpressure);
+        settle(&mut self.pending);
+        result
     }
 
     /// Reads and discards what the peer still sends while we linger before closing.
@@ -89,49 +169,58 @@ const MAX_SLICES: usize = 64;
 impl Link for Wire {
     /// O(outbox), and the outbox stays short (see [`Wire::queue_frame`]).
     fn buffered(&self) -> usize {
-        self.backpressure.len() + self.outbox.iter().map(Bytes::len).sum::<usize>()
+        self.pending.as_ref().map_or(0, |p| {
+            p.backpressure.len() + p.outbox.iter().map(Bytes::len).sum::<usize>()
+        })
     }
 
     /// Queued published frames, then `cork`, in one `writev` (tier 1 of DESIGN.md's writing,
     /// without copying the shared frames); what the kernel refuses is copied to the
     /// backpressure buffer.
     fn flush(&mut self, cork: &mut Vec<u8>) -> io::Result<()> {
-        if self.outbox.is_empty() && cork.is_empty() && !self.transport.wants_write() {
+        let queued = self.has_queued_frames();
+        if !queued && cork.is_empty() && !self.transport.wants_write() {
             return Ok(());
         }
         let stream = match &mut self.transport {
             // TLS: the queued frames are encrypted first, in order, then leave with the cork
             // in one vectored write of records.
             Transport::Tls(tls) => {
-                let encrypted = self.outbox.iter().try_for_each(|frame| tls.encrypt(frame));
-                release(&mut self.outbox);
-                if encrypted.is_err() {
-                    cork.clear();
-                    return encrypted;
+                if let Some(p) = &mut self.pending {
+                    let encrypted = p.outbox.iter().try_for_each(|frame| tls.encrypt(frame));
+                    release(&mut p.outbox);
+                    if encrypted.is_err() {
+                        cork.clear();
+                        settle(&mut self.pending);
+                        return encrypted;
+                    }
                 }
-                return self
-                    .transport
-                    .write_corked_then_drain(cork, &mut self.backpressure);
+                return with_backpressure(&mut self.transport, &mut self.pending, |t, b| {
+                    t.write_corked_then_drain(cork, b)
+                });
             }
             // The common case (HTTP, WebSocket echo): one plain write of the cork.
-            Transport::Tcp(_) if self.outbox.is_empty() => {
-                return self
-                    .transport
-                    .write_corked_then_drain(cork, &mut self.backpressure);
+            Transport::Tcp(_) if !queued => {
+                return with_backpressure(&mut self.transport, &mut self.pending, |t, b| {
+                    t.write_corked_then_drain(cork, b)
+                });
             }
             Transport::Tcp(stream) => stream,
         };
-        if !self.backpressure.is_empty() || self.outbox.len() >= MAX_SLICES {
-            for frame in self.outbox.drain(..) {
-                self.backpressure.extend_from_slice(&frame);
+        let p = pending_mut(&mut self.pending);
+        if !p.backpressure.is_empty() || p.outbox.len() >= MAX_SLICES {
+            for frame in p.outbox.drain(..) {
+                p.backpressure.extend_from_slice(&frame);
             }
-            self.backpressure.extend_from_slice(cork);
+            p.backpressure.extend_from_slice(cork);
             cork.clear();
-            release(&mut self.outbox);
-            return drain(stream, &mut self.backpressure);
+            release(&mut p.outbox);
+            let result = drain(stream, &mut p.backpressure);
+            settle(&mut self.pending);
+            return result;
         }
         let mut slices: SmallVec<[IoSlice<'_>; 8]> =
-            self.outbox.iter().map(|f| IoSlice::new(f)).collect();
+            p.outbox.iter().map(|f| IoSlice::new(f)).collect();
         if !cork.is_empty() {
             slices.push(IoSlice::new(cork));
         }
@@ -147,16 +236,19 @@ impl Link for Wire {
             }
             Err(e) => Err(e),
         };
+        let mut refused = Vec::new();
         if let Ok(mut written) = result {
             for slice in &slices {
                 let skip = written.min(slice.len());
                 written -= skip;
-                self.backpressure.extend_from_slice(&slice[skip..]);
+                refused.extend_from_slice(&slice[skip..]);
             }
         }
         drop(slices);
-        release(&mut self.outbox);
+        p.backpressure = refused;
+        release(&mut p.outbox);
         cork.clear();
+        settle(&mut self.pending);
         result.map(drop)
     }
 }
