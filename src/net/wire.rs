@@ -17,7 +17,7 @@ pub(crate) struct Wire {
     /// Plain TCP or TLS: every read and write goes through it.
     pub(crate) transport: Transport,
     /// What waits to be written; `None` (no allocation, one pointer in the slab entry) while
-    /// nothing does, which is every idle socket.
+    /// nothing does, on every idle socket that has not been sent publishes.
     pending: Option<Box<Pending>>,
 }
 
@@ -50,21 +50,25 @@ fn pending_mut(pending: &mut Option<Box<Pending>>) -> &mut Pending {
     })
 }
 
-/// Lets go of `pending` once nothing waits in it: the box goes back to the spares, with a
-/// small outbox allocation (a subscriber is likely to get another publish) but never a
-/// large one, and no backpressure buffer.
-fn settle(pending: &mut Option<Box<Pending>>) {
+/// Once nothing waits in `pending`: a subscriber's box (`subscriber`: frames were just
+/// written, or its outbox kept a small allocation) stays, as it is likely to get another
+/// publish; any other goes back to the spares, so an idle socket that was never sent a
+/// publish owns nothing.
+fn settle(pending: &mut Option<Box<Pending>>, subscriber: bool) {
     let Some(p) = pending else {
         return;
     };
     if !p.backpressure.is_empty() || !p.outbox.is_empty() {
         return;
     }
-    let Some(mut p) = pending.take() else {
-        return;
-    };
     p.backpressure = Vec::new();
     release(&mut p.outbox);
+    if subscriber || p.outbox.capacity() > 0 {
+        return;
+    }
+    let Some(p) = pending.take() else {
+        return;
+    };
     let _ = SPARE_PENDING.try_with(|spares| {
         let mut spares = spares.borrow_mut();
         if spares.len() < SPARES {
@@ -91,7 +95,7 @@ fn with_backpressure<R>(
             result
         }
     };
-    settle(pending);
+    settle(pending, false);
     result
 }
 
@@ -111,7 +115,9 @@ impl Wire {
 
     /// True when nothing waits: no refused bytes, no queued frames.
     pub(crate) fn is_drained(&self) -> bool {
-        self.pending.is_none()
+        self.pending
+            .as_ref()
+            .is_none_or(|p| p.backpressure.is_empty() && p.outbox.is_empty())
     }
 
     /// True when shared frames wait for the next flush.
@@ -144,7 +150,7 @@ impl Wire {
             return Ok(());
         };
         let result = drain(self.transport.tcp(), &mut p.backpressure);
-        settle(&mut self.pending);
+        settle(&mut self.pending, false);
         result
     }
 
@@ -191,7 +197,7 @@ impl Link for Wire {
                     release(&mut p.outbox);
                     if encrypted.is_err() {
                         cork.clear();
-                        settle(&mut self.pending);
+                        settle(&mut self.pending, queued);
                         return encrypted;
                     }
                 }
@@ -216,7 +222,7 @@ impl Link for Wire {
             cork.clear();
             release(&mut p.outbox);
             let result = drain(stream, &mut p.backpressure);
-            settle(&mut self.pending);
+            settle(&mut self.pending, true);
             return result;
         }
         let mut slices: SmallVec<[IoSlice<'_>; 8]> =
@@ -248,7 +254,7 @@ impl Link for Wire {
         p.backpressure = refused;
         release(&mut p.outbox);
         cork.clear();
-        settle(&mut self.pending);
+        settle(&mut self.pending, true);
         result.map(drop)
     }
 }
