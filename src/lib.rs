@@ -128,6 +128,7 @@ mod net;
 mod router;
 #[cfg(feature = "tokio")]
 mod runtime;
+mod spares;
 mod stats;
 mod ws;
 

@@ -1,20 +1,20 @@
 //! A connection's stash: received bytes it cannot use yet (a partial head, or requests
 //! pipelined behind a response that comes later). Consumed from the front by moving a
 //! cursor, not the bytes, so a deep pipeline is not copied once per request; an emptied
-//! stash hands its buffer to this thread's spares, so an idle connection owns none and a
+//! stash hands its buffer to this thread's spares (`crate::spares`), so an idle connection owns none and a
 //! busy loop does not allocate one per pipelined batch.
 
 use std::cell::RefCell;
 
-/// Spare buffers a loop thread keeps.
-const SPARES: usize = 64;
+use crate::spares::{self, SpareList};
+
 /// A buffer larger than this (bytes) is freed rather than kept.
 const KEEP_AT_MOST: usize = 64 * 1024;
 
 thread_local! {
     /// Boxes, not buffers: the box is what a stash holds, and reusing it is the point.
     #[allow(clippy::vec_box)]
-    static SPARE_BUFFERS: RefCell<Vec<Box<Buffer>>> = const { RefCell::new(Vec::new()) };
+    static SPARE_BUFFERS: SpareList<Box<Buffer>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Received bytes not yet consumed: none (and no allocation) while the connection is idle.
@@ -54,13 +54,9 @@ impl Stash {
         if bytes.is_empty() {
             return;
         }
-        let buffer = self.0.get_or_insert_with(|| {
-            SPARE_BUFFERS
-                .try_with(|spares| spares.borrow_mut().pop())
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-        });
+        let buffer = self
+            .0
+            .get_or_insert_with(|| spares::take(&SPARE_BUFFERS).unwrap_or_default());
         if buffer.at > 0 && buffer.bytes.len() + bytes.len() > buffer.bytes.capacity() {
             // Room at the front before growing.
             buffer.bytes.drain(..buffer.at);
@@ -88,12 +84,7 @@ impl Stash {
         }
         buffer.bytes.clear();
         buffer.at = 0;
-        let _ = SPARE_BUFFERS.try_with(|spares| {
-            let mut spares = spares.borrow_mut();
-            if spares.len() < SPARES {
-                spares.push(buffer);
-            }
-        });
+        spares::keep(&SPARE_BUFFERS, buffer);
     }
 
     #[cfg(test)]

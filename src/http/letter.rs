@@ -20,50 +20,29 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use bytes::Bytes;
 
 use crate::error::HandlerError;
+use crate::spares::{self, SpareList};
 use crate::stats::LoopStats;
 
-/// How many spares of each kind a thread keeps (tickets, call lists, `Held` boxes): a
-/// loop answering its own deferred responses then allocates none for each in steady state.
-pub(crate) const SPARES: usize = 64;
-
-/// A thread's spares (a loop's own): tickets no one else holds any more, to be issued
-/// again, and emptied call lists with their capacity.
-struct Spares {
-    tickets: Vec<Arc<Ticket>>,
-    ops: Vec<Vec<Op>>,
-}
-
 thread_local! {
-    static SPARES_HERE: RefCell<Spares> = const {
-        RefCell::new(Spares {
-            tickets: Vec::new(),
-            ops: Vec::new(),
-        })
-    };
+    /// Tickets no one else holds any more, to be issued again by this thread's loop.
+    static SPARE_TICKETS: SpareList<Arc<Ticket>> = const { RefCell::new(Vec::new()) };
+    /// Emptied call lists, with their capacity.
+    static SPARE_OPS: SpareList<Vec<Op>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An empty call list, a spare one if this thread has it.
+/// An empty call list, a spare one if this thread has it: a loop answering its own deferred
+/// responses allocates none for each in steady state.
 pub(crate) fn spare_ops() -> Vec<Op> {
-    SPARES_HERE
-        .try_with(|spares| spares.borrow_mut().ops.pop())
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+    spares::take(&SPARE_OPS).unwrap_or_default()
 }
 
 /// Keeps an applied call list's allocation for [`spare_ops`]; what it still holds is dropped.
 pub(crate) fn recycle_ops(mut ops: Vec<Op>) {
     // Dropped before the spares are borrowed: an op's drop may run user code.
     ops.clear();
-    if ops.capacity() == 0 {
-        return;
+    if ops.capacity() > 0 {
+        spares::keep(&SPARE_OPS, ops);
     }
-    let _ = SPARES_HERE.try_with(|spares| {
-        let spares = &mut spares.borrow_mut().ops;
-        if spares.len() < SPARES {
-            spares.push(ops);
-        }
-    });
 }
 
 /// A loop's wake-up (its mailbox's waker), which [`hold_wakes`] can put off.
@@ -224,11 +203,7 @@ impl Ticket {
     /// A live ticket for the response on socket `key` of the loop behind `courier`: a
     /// spare one of this thread's if it has one for that loop.
     pub(crate) fn new(key: usize, courier: &Arc<dyn Courier>) -> Arc<Ticket> {
-        let spare = SPARES_HERE
-            .try_with(|spares| spares.borrow_mut().tickets.pop())
-            .ok()
-            .flatten();
-        if let Some(mut spare) = spare
+        if let Some(mut spare) = spares::take(&SPARE_TICKETS)
             && let Some(ticket) = Arc::get_mut(&mut spare)
             && Arc::ptr_eq(&ticket.courier, courier)
         {
@@ -247,15 +222,9 @@ impl Ticket {
     /// generation check: a ticket is issued again only when no handle, letter or response
     /// can still hold the old one, so none can mistake the new response for its own.
     pub(crate) fn recycle(mut ticket: Arc<Ticket>) {
-        if Arc::get_mut(&mut ticket).is_none() {
-            return;
+        if Arc::get_mut(&mut ticket).is_some() {
+            spares::keep(&SPARE_TICKETS, ticket);
         }
-        let _ = SPARES_HERE.try_with(|spares| {
-            let spares = &mut spares.borrow_mut().tickets;
-            if spares.len() < SPARES {
-                spares.push(ticket);
-            }
-        });
     }
 
     /// The slab key of the socket the response belongs to.

@@ -9,7 +9,8 @@ use super::chunked::write_hex;
 use super::compress::plan::{FieldAction, Plan};
 use super::exchange::{Exchange, Phase, ProtocolSwitch};
 use super::field;
-use super::letter::{Home, OnAborted, SPARES, Ticket};
+use super::letter::{Home, OnAborted, Ticket};
+use crate::spares::{self, SpareList};
 use std::sync::Arc;
 
 /// Callback streaming the request body: `(response, chunk, is_last)`.
@@ -33,17 +34,13 @@ thread_local! {
     /// `Held` boxes of responses that are over, kept for the next one on this thread.
     /// Boxes, not values: the box is what a response holds, and reusing it is the point.
     #[allow(clippy::vec_box)]
-    static SPARE_HELD: RefCell<Vec<Box<Held>>> = const { RefCell::new(Vec::new()) };
+    static SPARE_HELD: SpareList<Box<Held>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Held {
     /// An empty one, boxed: a spare box of this thread's if it has one.
     pub(crate) fn boxed() -> Box<Held> {
-        SPARE_HELD
-            .try_with(|spares| spares.borrow_mut().pop())
-            .ok()
-            .flatten()
-            .unwrap_or_default()
+        spares::take(&SPARE_HELD).unwrap_or_default()
     }
 
     /// The response completed: the handle learns it; the callbacks go.
@@ -69,12 +66,7 @@ impl Held {
 
     /// Keeps an emptied box for [`Held::boxed`].
     fn recycle(self: Box<Self>) {
-        let _ = SPARE_HELD.try_with(|spares| {
-            let mut spares = spares.borrow_mut();
-            if spares.len() < SPARES {
-                spares.push(self);
-            }
-        });
+        spares::keep(&SPARE_HELD, self);
     }
 
     /// Whether `ticket` is this response's current one.

@@ -6,6 +6,8 @@
 use std::cell::RefCell;
 use std::io::{self, IoSlice, Read, Write};
 
+use crate::spares::{self, SpareList};
+
 use bytes::Bytes;
 use smallvec::SmallVec;
 
@@ -30,24 +32,15 @@ struct Pending {
     outbox: Vec<Bytes>,
 }
 
-/// Emptied `Pending` boxes a loop thread keeps for its sockets' next publishes.
-const SPARES: usize = 64;
-
 thread_local! {
     /// Boxes, not values: the box is what a socket holds, and reusing it is the point.
     #[allow(clippy::vec_box)]
-    static SPARE_PENDING: RefCell<Vec<Box<Pending>>> = const { RefCell::new(Vec::new()) };
+    static SPARE_PENDING: SpareList<Box<Pending>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `pending`, made if there is none (a spare box of this thread's if it has one).
 fn pending_mut(pending: &mut Option<Box<Pending>>) -> &mut Pending {
-    pending.get_or_insert_with(|| {
-        SPARE_PENDING
-            .try_with(|spares| spares.borrow_mut().pop())
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    })
+    pending.get_or_insert_with(|| spares::take(&SPARE_PENDING).unwrap_or_default())
 }
 
 /// Once nothing waits in `pending`: a subscriber's box (`subscriber`: frames were just
@@ -69,12 +62,7 @@ fn settle(pending: &mut Option<Box<Pending>>, subscriber: bool) {
     let Some(p) = pending.take() else {
         return;
     };
-    let _ = SPARE_PENDING.try_with(|spares| {
-        let mut spares = spares.borrow_mut();
-        if spares.len() < SPARES {
-            spares.push(p);
-        }
-    });
+    spares::keep(&SPARE_PENDING, p);
 }
 
 /// Runs `f` with the transport and the backpressure buffer: the pending one, or a new empty

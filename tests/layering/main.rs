@@ -50,6 +50,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("config", 0),
     ("error", 0),
     ("runtime", 0),
+    ("spares", 0),
     ("stats", 0),
     ("net", 1),
     ("router", 1),
