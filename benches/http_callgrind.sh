@@ -13,19 +13,11 @@ bin="${1:-target/release/examples/hello_world}"
 port="${2:-21001}"
 path="${3:-/plaintext}"
 lua="$here/../../shared/peers/pipeline.lua"
-out="$(mktemp -d)"
-PORT="$port" THREADS=1 valgrind --tool=callgrind --callgrind-out-file="$out/cg.%p" "$bin" \
-  >/dev/null 2>&1 &
-vg=$!
-trap 'kill "$vg" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+. "$here/callgrind_lib.sh"
+callgrind_start "$bin" "$port"
 wrk -t1 -c64 -d2 -s "$lua" "http://127.0.0.1:$port$path" -- 16 >/dev/null
-callgrind_control -z "$vg" >/dev/null 2>&1
+callgrind_zero
 wrk -t1 -c64 -d10 -s "$lua" "http://127.0.0.1:$port$path" -- 16 >"$out/load.txt"
-callgrind_control -d "$vg" >/dev/null 2>&1
+total=$(callgrind_total)
 count=$(awk '/requests in/{print $1}' "$out/load.txt")
-total=$(callgrind_annotate "$out"/cg.*.1 | grep -m1 'PROGRAM TOTALS' | awk '{print $1}' | tr -d ,)
 echo "requests=$count instructions=$total per_request=$((total / count)) (profile in $out)"

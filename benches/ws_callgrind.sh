@@ -10,20 +10,12 @@ set -euo pipefail
 bin="${1:-target/release/examples/echo_server}"
 port="${2:-21000}"
 load="${WS_LOAD:?set WS_LOAD to the ws_load binary of ../shared/peers}"
-out="$(mktemp -d)"
-PORT="$port" THREADS=1 valgrind --tool=callgrind --callgrind-out-file="$out/cg.%p" "$bin" \
-  >/dev/null 2>&1 &
-vg=$!
-trap 'kill "$vg" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+. "$(dirname "$0")/callgrind_lib.sh"
+callgrind_start "$bin" "$port"
 "$load" --port "$port" --path / --conns 64 --inflight 16 --size 16 --secs 2 --warmup 1 >/dev/null
-callgrind_control -z "$vg" >/dev/null 2>&1
+callgrind_zero
 "$load" --port "$port" --path / --conns 64 --inflight 16 --size 16 --secs 10 --warmup 0 \
   >"$out/load.txt"
-callgrind_control -d "$vg" >/dev/null 2>&1
+total=$(callgrind_total)
 count=$(grep -o 'count=[0-9]*' "$out/load.txt" | cut -d= -f2)
-total=$(callgrind_annotate "$out"/cg.*.1 | grep -m1 'PROGRAM TOTALS' | awk '{print $1}' | tr -d ,)
 echo "messages=$count instructions=$total per_message=$((total / count)) (profile in $out)"
