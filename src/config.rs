@@ -35,6 +35,12 @@ pub struct Config {
     /// with [`App::listen`](crate::App::listen)) before their connections are closed, at
     /// whole-second resolution. Default 10 s.
     pub shutdown_timeout: Duration,
+    /// Most requests pipelined behind one whose answer comes later (a deferred response,
+    /// an async handler) that are dispatched before it completes. Only requests with safe
+    /// methods (GET, HEAD, OPTIONS, TRACE), without a body, behind a safe one, are
+    /// (RFC 9112 section 9.3.2); their responses are held back and sent in order. The
+    /// others wait their turn. 0 turns parallel processing off. Default 32.
+    pub parallel_pipelined: usize,
 }
 
 impl Default for Config {
@@ -49,6 +55,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(10),
             backlog: 2048,
             shutdown_timeout: Duration::from_secs(10),
+            parallel_pipelined: 32,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! for the process on first use.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -20,9 +21,27 @@ pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) {
     }
 }
 
+thread_local! {
+    /// Set while this thread runs a loop inside [`run_in`]: it has entered a runtime.
+    static LOOP_ENTERED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `run` (a loop, for its whole life) with `handle` entered on this thread.
+pub(crate) fn run_in(handle: &Handle, run: impl FnOnce()) {
+    let _entered = handle.enter();
+    LOOP_ENTERED.with(|entered| entered.set(true));
+    run();
+    LOOP_ENTERED.with(|entered| entered.set(false));
+}
+
 /// Enters the runtime a future should run on (the current one, else uweb's own) for a poll
 /// outside a task: the first poll, made at once on the loop thread.
 pub(crate) fn enter() -> Option<tokio::runtime::EnterGuard<'static>> {
+    // A loop that entered its app's runtime: known without a look at tokio's context
+    // (which clones the handle).
+    if LOOP_ENTERED.with(Cell::get) {
+        return None;
+    }
     match Handle::try_current() {
         Ok(_) => None,
         Err(_) => Some(fallback().enter()),
@@ -43,25 +62,27 @@ fn fallback() -> &'static Runtime {
     })
 }
 
-/// A future whose panic is caught and returned, as `catch_unwind` does for a call: the
-/// task survives to answer with the error handler.
-pub(crate) struct CatchUnwind<F> {
-    inner: Pin<Box<F>>,
+pin_project_lite::pin_project! {
+    /// A future whose panic is caught and returned, as `catch_unwind` does for a call: the
+    /// task survives to answer with the error handler. Holds the future in place (no box
+    /// of its own).
+    pub(crate) struct CatchUnwind<F> {
+        #[pin]
+        inner: F,
+    }
 }
 
 impl<F: Future> CatchUnwind<F> {
     pub(crate) fn new(future: F) -> Self {
-        CatchUnwind {
-            inner: Box::pin(future),
-        }
+        CatchUnwind { inner: future }
     }
 }
 
 impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.inner.as_mut();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.project().inner;
         match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),

@@ -18,13 +18,24 @@ pub(crate) fn take<T: 'static>(list: &'static LocalKey<SpareList<T>>) -> Option<
         .flatten()
 }
 
+/// How many spares of a small kind (a few hundred bytes, one per response answered later)
+/// a thread keeps: as many as a busy loop has in flight at once, so that a pipelined batch
+/// answered from another thread allocates nothing on either side (what is not kept here is
+/// allocated by the answering thread and freed by the loop's, the slow path of malloc).
+pub(crate) const SMALL_LIMIT: usize = 4096;
+
 /// Keeps `item` (already emptied) for [`take`], unless [`LIMIT`] are kept already. An item
 /// not kept is dropped outside the list's borrow: its drop may reach other spares.
 pub(crate) fn keep<T: 'static>(list: &'static LocalKey<SpareList<T>>, item: T) {
+    keep_up_to(list, item, LIMIT);
+}
+
+/// As [`keep`], with `limit` spares at most.
+pub(crate) fn keep_up_to<T: 'static>(list: &'static LocalKey<SpareList<T>>, item: T, limit: usize) {
     let rejected = list
         .try_with(|spares| {
             let mut spares = spares.borrow_mut();
-            if spares.len() < LIMIT {
+            if spares.len() < limit {
                 spares.push(item);
                 None
             } else {

@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use crate::error::{BoxError, HandlerError, Stage};
 use crate::http::batch;
 use crate::http::collect::BodyError;
+use crate::http::later::DeferredResponse;
 use crate::http::owned::OwnedRequest;
 use crate::http::request::HttpRequest;
 use crate::http::respond::IntoResponse;
@@ -123,10 +124,17 @@ where
             head: req.to_owned(),
             body,
         };
-        let mut future = CatchUnwind::new(handler(request));
+        // One allocation for the future and what answers with it, whether it is ready at
+        // once or spawned.
+        let mut answering = Box::pin(Answering {
+            future: CatchUnwind::new(handler(request)),
+            later: None,
+        });
         let first = {
             let _entered = runtime::enter();
-            Pin::new(&mut future).poll(&mut Context::from_waker(Waker::noop()))
+            answering
+                .as_mut()
+                .poll_handler(&mut Context::from_waker(Waker::noop()))
         };
         match first {
             Poll::Ready(Ok(output)) => return res.respond(output),
@@ -140,15 +148,51 @@ where
                 let _ = sender.send(body);
             });
         }
-        let later = res.defer();
-        batch::spawn_later(Box::pin(async move {
-            match future.await {
+        *answering.as_mut().project().later = Some(res.defer());
+        batch::spawn_later(answering);
+        Ok(())
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An async handler's future and, once it waited, the deferred response its output
+    /// answers: completes by answering.
+    struct Answering<Fut> {
+        #[pin]
+        future: CatchUnwind<Fut>,
+        later: Option<DeferredResponse>,
+    }
+}
+
+impl<Fut: Future> Answering<Fut> {
+    /// Polls the handler's future alone (the first poll, on the loop thread).
+    fn poll_handler(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Fut::Output, Box<dyn std::any::Any + Send>>> {
+        self.project().future.poll(cx)
+    }
+}
+
+impl<Fut> Future for Answering<Fut>
+where
+    Fut: Future,
+    Fut::Output: IntoResponse,
+{
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Poll::Ready(output) = self.as_mut().poll_handler(cx) else {
+            return Poll::Pending;
+        };
+        if let Some(later) = self.project().later.take() {
+            match output {
                 Ok(output) => later.respond(output),
                 Err(panic) => {
                     later.fail_with(HandlerError::panic(panic.as_ref(), Stage::Handler, None))
                 }
             };
-        }));
-        Ok(())
+        }
+        Poll::Ready(())
     }
 }

@@ -129,8 +129,7 @@ impl Service for Shared {
     fn run_loop(&self, run: &mut dyn FnMut()) {
         #[cfg(feature = "tokio")]
         if let Some(runtime) = &self.runtime {
-            let _entered = runtime.enter();
-            return run();
+            return crate::runtime::run_in(runtime, run);
         }
         run();
     }

@@ -28,7 +28,7 @@ impl HttpConn {
         let Some((ticket, ops)) = io.home.courier.reclaim(ticket) else {
             return;
         };
-        if let Err(ops) = self.answer(&ticket, ops, io, app) {
+        if let Err(ops) = self.apply_ops(&ticket, ops, io, app) {
             answer_late(&ticket, ops, app);
         }
         Ticket::recycle(ticket);
@@ -38,6 +38,24 @@ impl HttpConn {
     /// `Err(ops)`: `ticket` is not this connection's current one (the response is over, or
     /// the slot was reused), and nothing was applied.
     pub(crate) fn answer(
+        &mut self,
+        ticket: &Arc<Ticket>,
+        ops: Vec<Op>,
+        io: &mut Io<'_>,
+        app: &impl Dispatch,
+    ) -> Result<(), Vec<Op>> {
+        match self.apply_ops(ticket, ops, io, app) {
+            Ok(()) => {
+                self.advance(io, app);
+                Ok(())
+            }
+            Err(ops) => self.answer_ahead(ticket, ops, io, app),
+        }
+    }
+
+    /// Applies the calls of `ticket`'s handle to the current response, if it is the one
+    /// `ticket` stands for (`Err(ops)` otherwise).
+    pub(super) fn apply_ops(
         &mut self,
         ticket: &Arc<Ticket>,
         ops: Vec<Op>,
@@ -85,8 +103,15 @@ impl HttpConn {
         self.response.settle();
     }
 
-    /// The socket drained what it held back: a streaming response's `on_writable` runs.
+    /// The socket drained what it held back: a streaming response's `on_writable` runs
+    /// (and the responses dispatched after it go out if it completed).
     pub(crate) fn writable(&mut self, io: &mut Io<'_>, app: &impl Dispatch) {
+        self.run_on_writable(io, app);
+        self.advance(io, app);
+    }
+
+    /// Runs the current response's `on_writable`, if it streams and nothing is held back.
+    pub(super) fn run_on_writable(&mut self, io: &mut Io<'_>, app: &impl Dispatch) {
         if io.link.buffered() > 0 || !self.response.is_held() {
             return;
         }
@@ -114,6 +139,12 @@ impl HttpConn {
     /// The socket is closing: a response still held is aborted (its handle learns it, and
     /// its `on_aborted` runs, once).
     pub(crate) fn closed(&mut self, app: &impl Dispatch) {
+        self.closed_current(app);
+        self.abort_ahead(app);
+    }
+
+    /// The socket is closing: the current response, if still held, is aborted.
+    pub(super) fn closed_current(&mut self, app: &impl Dispatch) {
         let Some(held) = self.response.later.take() else {
             return;
         };

@@ -50,15 +50,21 @@ pub(crate) fn spawn_later(answer: Answer) {
 /// Spawns what this thread collected, as one task (the loop calls it after each
 /// iteration).
 pub(crate) fn spawn_collected() {
-    let collected = COLLECTED.with(|collected| std::mem::take(&mut *collected.borrow_mut()));
-    if collected.is_empty() {
-        return;
+    // Drained, not taken: the list keeps its capacity for the next iteration (grown from
+    // nothing each time, its reallocations cost more than the batch's other allocations).
+    let batch = COLLECTED.with(|collected| {
+        let mut collected = collected.borrow_mut();
+        (!collected.is_empty()).then(|| collected.drain(..).collect())
+    });
+    if let Some(batch) = batch {
+        runtime::spawn(Batch(batch, FuturesUnordered::new()));
     }
-    runtime::spawn(Batch(collected.into_iter().collect()));
 }
 
-/// Futures of one loop iteration, run in one task.
-struct Batch(FuturesUnordered<Answer>);
+/// Futures of one loop iteration, run in one task: handed over in a list, polled once, and
+/// those that wait put in the set, on the task's thread (whose allocations are then made
+/// and freed there).
+struct Batch(Vec<Answer>, FuturesUnordered<Answer>);
 
 impl Future for Batch {
     type Output = ();
@@ -66,8 +72,18 @@ impl Future for Batch {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // Answers ready in this poll wake their loops once, when it ends.
         let _held = hold_wakes();
+        let Batch(handed, set) = &mut *self;
+        for mut answer in handed.drain(..) {
+            // Polled here first: most complete now (they waited once, on the loop), and
+            // cost the set nothing. One that waits again gets its own waker in the set,
+            // whose first poll replaces what this one registered (at worst, a spurious
+            // wake of the batch later).
+            if answer.as_mut().poll(cx).is_pending() {
+                set.push(answer);
+            }
+        }
         loop {
-            match Pin::new(&mut self.0).poll_next(cx) {
+            match Pin::new(&mut *set).poll_next(cx) {
                 Poll::Ready(Some(())) => {}
                 Poll::Ready(None) => return Poll::Ready(()),
                 Poll::Pending => return Poll::Pending,

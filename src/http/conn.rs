@@ -10,9 +10,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::chunked::ChunkedDecoder;
 use super::errors::ProtoError;
-use super::exchange::{Exchange, Phase, ProtocolSwitch};
+use super::exchange::{Exchange, Phase, ProtocolSwitch, is_safe};
 use super::head::{BodyFraming, Head, parse_head};
 use super::letter::Home;
+use super::pipeline::Pipeline;
 use super::response::{HttpResponse, ResponseState};
 use crate::config::Config;
 use crate::error::{HandlerError, Stage};
@@ -78,7 +79,7 @@ pub struct Io<'a> {
 
 /// Which part of a request the connection is reading.
 #[derive(Debug)]
-enum Reading {
+pub(super) enum Reading {
     /// The next request head.
     Head,
     /// A `Content-Length` body with this many bytes left.
@@ -107,12 +108,15 @@ pub enum Next {
 /// One HTTP/1.1 connection's protocol state. Small, and owns no buffer.
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 pub struct HttpConn {
-    reading: Reading,
+    pub(super) reading: Reading,
     pub(super) response: ResponseState,
     body_read: u64,
     /// The client's address from a PROXY protocol header, on listeners that read one (boxed:
     /// the slab entry of every connection must not grow for it).
     proxied: Option<Box<SocketAddr>>,
+    /// Responses to safe requests pipelined behind the current one, dispatched while it
+    /// awaits its answer (`http::pipeline`); `None` otherwise (boxed, as `proxied`).
+    pub(super) pipeline: Option<Box<Pipeline>>,
 }
 
 impl std::fmt::Debug for Io<'_> {
@@ -153,6 +157,7 @@ impl HttpConn {
             response: ResponseState::new(),
             body_read: 0,
             proxied: None,
+            pipeline: None,
         }
     }
 
@@ -181,7 +186,7 @@ impl HttpConn {
 
     /// True between requests: nothing half-read, the last response complete.
     pub fn is_idle(&self) -> bool {
-        matches!(self.reading, Reading::Head) && self.response.is_ended()
+        matches!(self.reading, Reading::Head) && self.response.is_ended() && self.pipeline.is_none()
     }
 
     /// The protocol switch accepted by the last request's handler, if any; the connection
@@ -218,9 +223,19 @@ impl HttpConn {
             match &mut self.reading {
                 Reading::Closed => return input.len(),
                 Reading::Head => {
-                    // A response still pending keeps later pipelined requests queued.
-                    if !self.response.is_ended() || pos == input.len() {
+                    if pos == input.len() {
                         return pos;
+                    }
+                    // A response still pending keeps later pipelined requests queued, or
+                    // dispatches them in parallel when they are safe (`http::pipeline`).
+                    if !self.response.is_ended() {
+                        match self.dispatch_ahead(&input[pos..], io, app) {
+                            Some(len) => {
+                                pos += len;
+                                continue;
+                            }
+                            None => return pos,
+                        }
                     }
                     match self.start_request(&input[pos..], io, app) {
                         Ok(Some(len)) => pos += len,
@@ -298,6 +313,12 @@ impl HttpConn {
         {
             return Err(ProtoError::ContentTooLarge);
         }
+        self.begin(&head, io, app);
+        Ok(Some(head.len))
+    }
+
+    /// Dispatches a parsed request head: the current response becomes a fresh one for it.
+    pub(super) fn begin(&mut self, head: &Head<'_, '_>, io: &mut Io<'_>, app: &impl Dispatch) {
         bump(&io.home.stats.requests);
         let has_body = head.framing != BodyFraming::None;
         let exchange = Exchange::default()
@@ -305,7 +326,8 @@ impl HttpConn {
             .with(Exchange::CLOSE_AFTER, !head.keep_alive || io.shutting_down)
             .with(Exchange::HTTP10, head.minor_version == 0)
             .with(Exchange::EXPECT_CONTINUE, head.expect_continue && has_body)
-            .with(Exchange::BODY_PENDING, has_body);
+            .with(Exchange::BODY_PENDING, has_body)
+            .with(Exchange::SAFE, is_safe(head.method));
         self.response = ResponseState::for_request(exchange);
         self.body_read = 0;
         self.reading = match head.framing {
@@ -313,12 +335,11 @@ impl HttpConn {
             BodyFraming::Length(n) => Reading::Length(n),
             BodyFraming::Chunked => Reading::Chunked(ChunkedDecoder::new()),
         };
-        let len = head.len;
         {
             let mut res =
                 HttpResponse::new(&mut self.response, io.out, &mut *io.link, io.date, &io.home);
             let proxied = self.proxied.as_deref().copied();
-            app.dispatch(&head, io.remote, proxied, io.server_name, &mut res);
+            app.dispatch(head, io.remote, proxied, io.server_name, &mut res);
         }
         self.response.settle();
         if self.response.is_held() {
@@ -332,7 +353,6 @@ impl HttpConn {
             self.response.on_data = None;
             self.reading = Reading::Closed;
         }
-        Ok(Some(len))
     }
 
     /// Hands body bytes to the handler's `on_data`, if any; otherwise they are dropped.
@@ -391,6 +411,13 @@ impl HttpConn {
     pub(crate) fn going_away(&mut self) -> bool {
         if self.is_idle() {
             return true;
+        }
+        if let Some(last) = self.pipeline.as_mut().and_then(|p| p.last_mut()) {
+            // The last response dispatched ahead is the last one (with `Connection:
+            // close` if its header section is still open).
+            last.set(Exchange::CLOSE_AFTER, true);
+            self.reading = Reading::Closed;
+            return false;
         }
         self.response.exchange.set(Exchange::CLOSE_AFTER, true);
         if matches!(self.reading, Reading::Head) {

@@ -50,6 +50,9 @@ impl Exchange {
     pub(crate) const BODY_PENDING: Exchange = Exchange(1 << 3);
     /// The connection closes after this response (RFC 9112 section 9.6).
     pub(crate) const CLOSE_AFTER: Exchange = Exchange(1 << 4);
+    /// The request's method is safe (RFC 9110 section 9.2.1: GET, HEAD, OPTIONS, TRACE):
+    /// requests pipelined behind it may be processed in parallel (RFC 9112 section 9.3.2).
+    pub(crate) const SAFE: Exchange = Exchange(1 << 5);
 
     /// Whether every flag of `flag` is set.
     pub(crate) fn has(self, flag: Exchange) -> bool {
@@ -70,4 +73,10 @@ impl Exchange {
         self.set(flag, on);
         self
     }
+}
+
+/// Whether `method` is safe (RFC 9110 section 9.2.1): its request asks for nothing but
+/// a read.
+pub(crate) fn is_safe(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
 }

@@ -62,7 +62,11 @@ impl LoopHandle {
 /// [`on_writable`](Self::on_writable) callback goes to the app's error handler as
 /// unanswered (by default `500 Internal Server Error`): a client is never left hanging.
 ///
-/// Requests pipelined behind this one wait, in order, until it completes.
+/// Requests pipelined behind this one are answered after it, in order. Those with safe
+/// methods (GET, HEAD, OPTIONS, TRACE) and no body, behind a safe one, are dispatched at
+/// once and their responses held back until their turn (RFC 9112 section 9.3.2; up to
+/// [`Config::parallel_pipelined`](crate::Config::parallel_pipelined)); the others wait for
+/// this response to complete.
 pub struct DeferredResponse {
     ticket: Arc<Ticket>,
     ops: Vec<Op>,

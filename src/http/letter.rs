@@ -41,7 +41,7 @@ pub(crate) fn recycle_ops(mut ops: Vec<Op>) {
     // Dropped before the spares are borrowed: an op's drop may run user code.
     ops.clear();
     if ops.capacity() > 0 {
-        spares::keep(&SPARE_OPS, ops);
+        spares::keep_up_to(&SPARE_OPS, ops, spares::SMALL_LIMIT);
     }
 }
 
@@ -223,7 +223,7 @@ impl Ticket {
     /// can still hold the old one, so none can mistake the new response for its own.
     pub(crate) fn recycle(mut ticket: Arc<Ticket>) {
         if Arc::get_mut(&mut ticket).is_some() {
-            spares::keep(&SPARE_TICKETS, ticket);
+            spares::keep_up_to(&SPARE_TICKETS, ticket, spares::SMALL_LIMIT);
         }
     }
 

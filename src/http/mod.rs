@@ -1,6 +1,7 @@
 //! HTTP/1.1 (RFC 9112): head parsing, body decoding, the request view, the response writer and
 //! the sans-IO connection that ties them together.
 
+pub(crate) mod ahead;
 pub(crate) mod answer;
 #[cfg(feature = "tokio")]
 pub(crate) mod batch;
@@ -17,6 +18,7 @@ pub(crate) mod host;
 pub(crate) mod later;
 pub(crate) mod letter;
 pub(crate) mod owned;
+pub(crate) mod pipeline;
 pub(crate) mod query;
 pub(crate) mod request;
 pub(crate) mod respond;

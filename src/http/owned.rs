@@ -16,24 +16,28 @@ use crate::router::ParamKey;
 /// fields, route parameters, peer address and extensions. Made with
 /// [`HttpRequest::to_owned`](super::request::HttpRequest::to_owned); the same accessors as [`HttpRequest`](crate::HttpRequest).
 ///
-/// The text is copied into one buffer (one allocation, plus one for the field table when
-/// the request has fields); route parameter names are shared with the route.
+/// The text is copied into one buffer, which also holds the table of where each field and
+/// route parameter is in it: one allocation (route parameter names are cloned from the
+/// route's).
 #[derive(Clone)]
 pub struct OwnedRequest {
-    /// Method, path, query, then each field's name and value, back to back.
+    /// The table (per field: name start, name end, value start, value end; then per route
+    /// parameter: start, end; each a little-endian `u32`), then method, path, query, and
+    /// each field's name and value, back to back.
     text: Box<[u8]>,
     method: Range<u32>,
     path: Range<u32>,
     query: Range<u32>,
-    /// (name, value) ranges into `text`.
-    fields: Vec<(Range<u32>, Range<u32>)>,
+    fields: u32,
+    params: u32,
     param_names: Box<[Box<str>]>,
-    /// Ranges into `text` (inside the path).
-    params: Vec<Range<u32>>,
     remote_addr: SocketAddr,
     minor_version: u8,
     extensions: Extensions,
 }
+
+/// Bytes of one entry of the table: a `u32` offset.
+const WORD: usize = 4;
 
 impl OwnedRequest {
     /// Copies `head`, with the route's `param_names` and their `params` spans in the path.
@@ -49,38 +53,62 @@ impl OwnedRequest {
             .iter()
             .map(|h| h.name.len() + h.value.len())
             .sum();
+        let table = (head.headers.len() * 4 + params.len() * 2) * WORD;
         let mut text = Vec::with_capacity(
-            head.method.len() + head.path.len() + head.query.len() + field_bytes,
+            table + head.method.len() + head.path.len() + head.query.len() + field_bytes,
         );
-        let mut push = |bytes: &[u8]| {
+        text.resize(table, 0);
+        let push = |text: &mut Vec<u8>, bytes: &[u8]| {
             let start = text.len() as u32;
             text.extend_from_slice(bytes);
             start..text.len() as u32
         };
-        let method = push(head.method.as_bytes());
-        let path = push(head.path.as_bytes());
-        let query = push(head.query.as_bytes());
-        let fields = head
-            .headers
-            .iter()
-            .map(|h| (push(h.name.as_bytes()), push(h.value)))
-            .collect();
-        let params = params
-            .iter()
-            .map(|&(start, end)| path.start + start..path.start + end)
-            .collect();
+        let mut slot = 0;
+        let mut note = |text: &mut Vec<u8>, range: Range<u32>| {
+            text[slot..slot + WORD].copy_from_slice(&range.start.to_le_bytes());
+            text[slot + WORD..slot + 2 * WORD].copy_from_slice(&range.end.to_le_bytes());
+            slot += 2 * WORD;
+        };
+        let method = push(&mut text, head.method.as_bytes());
+        let path = push(&mut text, head.path.as_bytes());
+        let query = push(&mut text, head.query.as_bytes());
+        for h in head.headers {
+            let name = push(&mut text, h.name.as_bytes());
+            let value = push(&mut text, h.value);
+            note(&mut text, name);
+            note(&mut text, value);
+        }
+        for &(start, end) in params {
+            note(&mut text, path.start + start..path.start + end);
+        }
         OwnedRequest {
             text: text.into_boxed_slice(),
             method,
             path,
             query,
-            fields,
+            fields: head.headers.len() as u32,
+            params: params.len() as u32,
             param_names: param_names.into(),
-            params,
             remote_addr,
             minor_version: head.minor_version,
             extensions: extensions.clone(),
         }
+    }
+
+    /// The `index`th range of the table.
+    fn entry(&self, index: usize) -> Range<u32> {
+        let at = index * 2 * WORD;
+        let word = |at: usize| {
+            let mut bytes = [0; WORD];
+            bytes.copy_from_slice(&self.text[at..at + WORD]);
+            u32::from_le_bytes(bytes)
+        };
+        word(at)..word(at + WORD)
+    }
+
+    /// Each field's name and value ranges, in arrival order.
+    fn field_ranges(&self) -> impl Iterator<Item = (Range<u32>, Range<u32>)> + '_ {
+        (0..self.fields as usize).map(|i| (self.entry(2 * i), self.entry(2 * i + 1)))
     }
 
     fn str(&self, range: &Range<u32>) -> &str {
@@ -116,23 +144,22 @@ impl OwnedRequest {
     /// The first field named `name` (case-insensitive) as UTF-8; see
     /// [`HttpRequest::header`](crate::HttpRequest::header).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
+        self.field_ranges()
             .find(|(n, _)| self.str(n).eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| std::str::from_utf8(self.bytes(v)).ok())
+            .and_then(|(_, v)| std::str::from_utf8(self.bytes(&v)).ok())
     }
 
     /// Every field as `(name, value)` in arrival order; see [`HttpRequest::headers`](crate::HttpRequest::headers).
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.fields
-            .iter()
-            .map(|(n, v)| (self.str(n), self.bytes(v)))
+        self.field_ranges()
+            .map(|(n, v)| (self.str(&n), self.bytes(&v)))
     }
 
     /// A route parameter by position or name; see [`HttpRequest::parameter`](crate::HttpRequest::parameter).
     pub fn parameter(&self, key: impl ParamKey) -> Option<&str> {
         let index = key.position(&self.param_names)?;
-        self.params.get(index).map(|range| self.str(range))
+        (index < self.params as usize)
+            .then(|| self.str(&self.entry(2 * self.fields as usize + index)))
     }
 
     /// The peer's address.

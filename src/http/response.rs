@@ -66,7 +66,7 @@ impl Held {
 
     /// Keeps an emptied box for [`Held::boxed`].
     fn recycle(self: Box<Self>) {
-        spares::keep(&SPARE_HELD, self);
+        spares::keep_up_to(&SPARE_HELD, self, spares::SMALL_LIMIT);
     }
 
     /// Whether `ticket` is this response's current one.
