@@ -318,6 +318,7 @@ impl HttpConn {
     }
 
     /// Dispatches a parsed request head: the current response becomes a fresh one for it.
+    #[inline(always)]
     pub(super) fn begin(&mut self, head: &Head<'_, '_>, io: &mut Io<'_>, app: &impl Dispatch) {
         bump(&io.home.stats.requests);
         let has_body = head.framing != BodyFraming::None;
@@ -326,8 +327,7 @@ impl HttpConn {
             .with(Exchange::CLOSE_AFTER, !head.keep_alive || io.shutting_down)
             .with(Exchange::HTTP10, head.minor_version == 0)
             .with(Exchange::EXPECT_CONTINUE, head.expect_continue && has_body)
-            .with(Exchange::BODY_PENDING, has_body)
-            .with(Exchange::SAFE, is_safe(head.method));
+            .with(Exchange::BODY_PENDING, has_body);
         self.response = ResponseState::for_request(exchange);
         self.body_read = 0;
         self.reading = match head.framing {
@@ -343,6 +343,10 @@ impl HttpConn {
         }
         self.response.settle();
         if self.response.is_held() {
+            // Whether requests pipelined behind it may be dispatched meanwhile (only a
+            // response answered later asks).
+            let safe = is_safe(head.method);
+            self.response.exchange.set(Exchange::SAFE, safe);
             self.answer_own(io, app);
         }
         if !has_body {
