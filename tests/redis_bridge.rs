@@ -65,6 +65,21 @@ impl Redis {
         counts.first().map_or(0, |(_, n)| *n)
     }
 
+    /// Connections Redis has open, the asking one included.
+    fn clients(&self) -> i64 {
+        let Ok(mut c) = self.connection() else {
+            return -1;
+        };
+        let info: String = redis::cmd("INFO")
+            .arg("clients")
+            .query(&mut c)
+            .unwrap_or_default();
+        info.lines()
+            .find_map(|l| l.strip_prefix("connected_clients:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(-1)
+    }
+
     fn channels(&self) -> Vec<String> {
         let mut c = self.connection().unwrap();
         redis::cmd("PUBSUB").arg("CHANNELS").query(&mut c).unwrap()
@@ -286,6 +301,37 @@ fn an_unreachable_broker_does_not_stop_the_server() {
     wait_until("the loss to be counted", || stats.dropped() >= 2);
     assert!(!stats.connected());
     server.shutdown();
+}
+
+#[test]
+fn a_stopped_server_hands_over_what_it_published_and_lets_redis_go() {
+    let redis = Redis::start();
+    let mut listener = redis.connection().unwrap();
+    let mut listening = listener.as_pubsub();
+    listening.subscribe("uweb:t").unwrap();
+    listening
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let bridge = RedisBridge::new(redis.url());
+    let stats = bridge.stats();
+    let (server, publisher) = node(bridge);
+    let mut member = client(server.local_addr(), "t");
+    wait_until("the bridge to subscribe", || redis.numsub("uweb:t") == 2);
+    // Published last thing before the stop: it still reaches Redis.
+    assert!(publisher.publish("t", "last words", OpCode::Text));
+    assert_eq!(next(&mut member), Message::text("last words"));
+    server.shutdown();
+    let message = listening
+        .get_message()
+        .expect("the last message, through Redis");
+    assert!(
+        message.get_payload_bytes().ends_with(b"last words"),
+        "an envelope around the payload"
+    );
+    assert_eq!(stats.published(), 1);
+    // The bridge's two connections are closed: only the listener and the asking one remain.
+    wait_until("the bridge to let Redis go", || redis.clients() == 2);
+    assert!(!stats.connected());
 }
 
 /// examples/cluster_chat as users run it: two processes, one Redis, a member on each node.

@@ -6,8 +6,9 @@
 //! for it.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use redis::{Client, Connection};
@@ -44,6 +45,9 @@ const BACKOFF: (Duration, Duration) = (Duration::from_millis(50), Duration::from
 ///   topics still in use.
 ///
 /// Two threads per process (`uweb-redis-sub`, `uweb-redis-pub`), started with the server.
+/// When the server has stopped ([`Server::join`](crate::Server::join), after
+/// [`Server::shutdown`](crate::Server::shutdown)) they hand Redis what is still queued
+/// (dropped and counted if Redis cannot take it at once), close their connections and end.
 #[derive(Debug, Clone)]
 pub struct RedisBridge {
     shared: Arc<Shared>,
@@ -61,6 +65,12 @@ struct Shared {
     /// (channel, envelope) pairs for the publisher thread.
     outgoing: Mutex<VecDeque<(String, Vec<u8>)>>,
     ready: Condvar,
+    /// Set (under the `outgoing` lock) when the server stopped: the threads end.
+    stopping: AtomicBool,
+    /// Wakes a thread waiting out its reconnection backoff when the bridge stops.
+    stopped: (Mutex<bool>, Condvar),
+    /// The two threads, joined by `stop`.
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl RedisBridge {
@@ -76,6 +86,9 @@ impl RedisBridge {
                 topics: Mutex::new((HashSet::new(), false)),
                 outgoing: Mutex::new(VecDeque::new()),
                 ready: Condvar::new(),
+                stopping: AtomicBool::new(false),
+                stopped: (Mutex::new(false), Condvar::new()),
+                threads: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -102,17 +115,36 @@ impl RedisBridge {
 impl PubSubBridge for RedisBridge {
     fn start(&self, inbound: Inbound) {
         let shared = Arc::clone(&self.shared);
-        let spawned = thread::Builder::new()
+        let subscribing = thread::Builder::new()
             .name("uweb-redis-sub".into())
             .spawn(move || subscriber(&shared, &inbound));
         let shared = Arc::clone(&self.shared);
-        let spawned = spawned.and_then(|_| {
-            thread::Builder::new()
-                .name("uweb-redis-pub".into())
-                .spawn(move || publisher(&shared))
-        });
-        if let Err(e) = spawned {
-            log::error!("redis bridge: could not start its threads: {e}");
+        let publishing = thread::Builder::new()
+            .name("uweb-redis-pub".into())
+            .spawn(move || publisher(&shared));
+        let mut threads = lock(&self.shared.threads);
+        for spawned in [subscribing, publishing] {
+            match spawned {
+                Ok(thread) => threads.push(thread),
+                Err(e) => log::error!("redis bridge: could not start a thread: {e}"),
+            }
+        }
+    }
+
+    fn stop(&self) {
+        {
+            let _queue = lock(&self.shared.outgoing);
+            self.shared.stopping.store(true, Ordering::Release);
+            self.shared.ready.notify_all();
+        }
+        let (stopped, wake) = &self.shared.stopped;
+        *lock(stopped) = true;
+        wake.notify_all();
+        let threads = std::mem::take(&mut *lock(&self.shared.threads));
+        for thread in threads {
+            if thread.join().is_err() {
+                log::error!("redis bridge: a thread panicked");
+            }
         }
     }
 
@@ -155,12 +187,27 @@ impl Shared {
         }
     }
 
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Waits out a reconnection backoff; false if the bridge stopped meanwhile.
+    fn pause(&self, backoff: Duration) -> bool {
+        let (stopped, wake) = &self.stopped;
+        let guard = lock(stopped);
+        let (guard, _) = wake
+            .wait_timeout_while(guard, backoff, |stopped| !*stopped)
+            .unwrap_or_else(PoisonError::into_inner);
+        !*guard
+    }
+
     fn connect(&self) -> redis::RedisResult<Connection> {
         Client::open(self.url.as_str())?.get_connection_with_timeout(CONNECT_TIMEOUT)
     }
 }
 
-/// The publisher thread: sends queued messages in pipelined batches, forever.
+/// The publisher thread: sends queued messages in pipelined batches until the bridge stops
+/// and its queue is empty.
 fn publisher(shared: &Shared) {
     let mut connection: Option<Connection> = None;
     let mut backoff = BACKOFF.0;
@@ -169,6 +216,9 @@ fn publisher(shared: &Shared) {
         {
             let mut queue = lock(&shared.outgoing);
             while queue.is_empty() {
+                if shared.is_stopping() {
+                    return;
+                }
                 queue = shared
                     .ready
                     .wait(queue)
@@ -186,7 +236,14 @@ fn publisher(shared: &Shared) {
                 Err(e) => {
                     shared.dropped(batch.len() as u64, &format!("Redis unreachable: {e}"));
                     batch.clear();
-                    thread::sleep(backoff);
+                    if !shared.pause(backoff) {
+                        // Stopped, and Redis is not there to take the rest.
+                        let rest = std::mem::take(&mut *lock(&shared.outgoing));
+                        if !rest.is_empty() {
+                            shared.dropped(rest.len() as u64, "the bridge stopped");
+                        }
+                        return;
+                    }
                     backoff = (backoff * 2).min(BACKOFF.1);
                     continue;
                 }
@@ -210,18 +267,20 @@ fn publisher(shared: &Shared) {
 }
 
 /// The subscriber thread: keeps one pub/sub connection subscribed to the topics in use and
-/// hands what arrives to the loops, forever.
+/// hands what arrives to the loops, until the bridge stops.
 fn subscriber(shared: &Shared, inbound: &Inbound) {
     let mut backoff = BACKOFF.0;
     let mut first = true;
-    loop {
+    while !shared.is_stopping() {
         let mut connection = match shared.connect() {
             Ok(connection) => connection,
             Err(e) => {
                 if backoff == BACKOFF.0 {
                     log::warn!("redis bridge: cannot reach {}: {e}", shared.url);
                 }
-                thread::sleep(backoff);
+                if !shared.pause(backoff) {
+                    return;
+                }
                 backoff = (backoff * 2).min(BACKOFF.1);
                 continue;
             }
@@ -240,7 +299,7 @@ fn subscriber(shared: &Shared, inbound: &Inbound) {
     }
 }
 
-/// Serves one subscribing connection until it fails.
+/// Serves one subscribing connection until it fails or the bridge stops.
 fn listen(
     shared: &Shared,
     inbound: &Inbound,
@@ -251,7 +310,7 @@ fn listen(
     let mut subscribed: HashSet<String> = HashSet::new();
     // A fresh connection subscribes to everything in use.
     lock(&shared.topics).1 = true;
-    loop {
+    while !shared.is_stopping() {
         let wanted = {
             let mut topics = lock(&shared.topics);
             std::mem::take(&mut topics.1).then(|| topics.0.clone())
@@ -285,6 +344,7 @@ fn listen(
             None => shared.stats.add_malformed(),
         }
     }
+    Ok(())
 }
 
 /// A process id for envelopes: random enough that two processes never share one.

@@ -174,13 +174,15 @@ impl Server {
         Ok(())
     }
 
-    /// Blocks until every loop thread has exited.
+    /// Blocks until every loop thread has exited; then the app's pub/sub bridge, if any,
+    /// hands over what it queued and stops ([`PubSubBridge::stop`](crate::ws::PubSubBridge::stop)).
     pub fn join(self) {
         for thread in self.threads {
             if thread.join().is_err() {
                 log::error!("an event loop panicked");
             }
         }
+        self.publisher.stop_bridge();
     }
 }
 

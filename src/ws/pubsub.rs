@@ -199,6 +199,11 @@ pub trait PubSubBridge: Send + Sync + std::fmt::Debug + 'static {
     /// a [`WebSocketHandle`](crate::WebSocketHandle) or a [`Publisher`]), for the other
     /// processes; `opcode` is `Text` or `Binary`.
     fn publish(&self, topic: &str, payload: &[u8], opcode: OpCode);
+    /// The server stopped (its loops have exited; nothing is published after this): hand
+    /// over what is still queued, then let the broker go and end the bridge's threads.
+    /// Called once, on the thread that joins the server, which waits for it: keep it
+    /// bounded. The default does nothing.
+    fn stop(&self) {}
 }
 
 /// Where a [`PubSubBridge`] hands messages from other processes: to every subscriber of this
@@ -391,6 +396,13 @@ impl Publisher {
             hub.attach_bridge(Arc::clone(bridge));
         }
         let _ = self.hub.set(hub);
+    }
+
+    /// The server stopped: the bridge, if any, hands over what it queued and ends.
+    pub(crate) fn stop_bridge(&self) {
+        if let Some(bridge) = self.bridge.get() {
+            bridge.stop();
+        }
     }
 
     /// Sets the bridge to other processes, before the server starts; false if one was set.
