@@ -145,7 +145,10 @@ impl DeferredResponse {
             Ok(response) => response,
             Err(error) => return self.fail(error),
         };
-        self.ops.push(Op::Status(response.status));
+        // `200 OK` is what the loop writes when no status was given: one call less.
+        if response.status != "200 OK" {
+            self.ops.push(Op::Status(response.status));
+        }
         for (name, value) in response.fields {
             self.ops.push(Op::Header(name, value));
         }
