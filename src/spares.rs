@@ -26,11 +26,13 @@ pub(crate) const SMALL_LIMIT: usize = 4096;
 
 /// Keeps `item` (already emptied) for [`take`], unless [`LIMIT`] are kept already. An item
 /// not kept is dropped outside the list's borrow: its drop may reach other spares.
+#[inline]
 pub(crate) fn keep<T: 'static>(list: &'static LocalKey<SpareList<T>>, item: T) {
     keep_up_to(list, item, LIMIT);
 }
 
 /// As [`keep`], with `limit` spares at most.
+#[inline]
 pub(crate) fn keep_up_to<T: 'static>(list: &'static LocalKey<SpareList<T>>, item: T, limit: usize) {
     let rejected = list
         .try_with(|spares| {
