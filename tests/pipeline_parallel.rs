@@ -11,126 +11,133 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use support::{Client, DEADLINE, config, fetch, get, request, serve, wait_until};
-use uweb::{App, DeferredResponse, HttpResponse};
+use uweb::{App, Config, DeferredResponse, HttpResponse, Server};
 
-/// An app whose `/slow` (any method) parks its response on `parked`, and whose `/fast/:n`
-/// counts its calls in `ran` and answers at once.
-fn parking_app(parked: mpsc::Sender<DeferredResponse>, ran: Arc<AtomicUsize>) -> App {
-    let parked = Mutex::new(parked);
-    App::new()
-        .any("/slow", move |res, _req| {
-            parked.lock().unwrap().send(res.defer()).unwrap();
-        })
-        .get("/fast/:n", move |res, req| {
-            ran.fetch_add(1, Ordering::SeqCst);
-            res.end(format!("fast {}", req.parameter("n").unwrap()));
-        })
-        .get("/barrier", |res, _req| res.end("barrier"))
+/// A server with one loop whose `/slow` (any method) parks its response, and whose
+/// `/fast/:n` counts its calls and answers at once; and a client connected to it.
+struct Parking {
+    server: Server,
+    client: Client,
+    handles: mpsc::Receiver<DeferredResponse>,
+    ran: Arc<AtomicUsize>,
 }
 
-/// A request on another connection to the same (single) loop, answered: everything the
-/// loop had read before it was processed (the pipelined batch arrived in one write).
-fn barrier(server: &uweb::Server) {
-    assert_eq!(
-        fetch(server.local_addr(), get("/barrier")).body_str(),
-        "barrier"
-    );
+impl Parking {
+    fn start(config: Config) -> Parking {
+        let (parked, handles) = mpsc::channel();
+        let parked = Mutex::new(parked);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&ran);
+        let app = App::new()
+            .config(config)
+            .any("/slow", move |res, _req| {
+                parked.lock().unwrap().send(res.defer()).unwrap();
+            })
+            .get("/fast/:n", move |res, req| {
+                count.fetch_add(1, Ordering::SeqCst);
+                res.end(format!("fast {}", req.parameter("n").unwrap()));
+            })
+            .get("/barrier", |res, _req| res.end("barrier"));
+        let server = serve(app, 1);
+        let client = Client::connect(server.local_addr());
+        Parking {
+            server,
+            client,
+            handles,
+            ran,
+        }
+    }
+
+    /// The next parked response; `what` names it in the failure.
+    fn next(&self, what: &str) -> DeferredResponse {
+        self.handles.recv_timeout(DEADLINE).expect(what)
+    }
+
+    /// Calls of `/fast/:n` so far.
+    fn ran(&self) -> usize {
+        self.ran.load(Ordering::SeqCst)
+    }
+
+    /// A request on another connection to the same (single) loop, answered: everything the
+    /// loop had read before it was processed (the pipelined batch arrived in one write).
+    fn barrier(&self) {
+        assert_eq!(
+            fetch(self.server.local_addr(), get("/barrier")).body_str(),
+            "barrier"
+        );
+    }
+
+    fn body(&mut self) -> String {
+        self.client.response().body_str().to_owned()
+    }
 }
 
 #[test]
 fn safe_requests_behind_a_deferred_get_run_at_once_and_answer_in_order() {
-    let (parked, handles) = mpsc::channel();
-    let ran = Arc::new(AtomicUsize::new(0));
-    let server = serve(parking_app(parked, Arc::clone(&ran)), 1);
-    let mut client = Client::connect(server.local_addr());
-    client.send(format!(
+    let mut p = Parking::start(Config::default());
+    p.client.send(format!(
         "{}{}{}",
         get("/slow"),
         get("/fast/1"),
         get("/fast/2")
     ));
-    let later = handles
-        .recv_timeout(DEADLINE)
-        .expect("the slow handler ran");
-    barrier(&server);
-    assert_eq!(
-        ran.load(Ordering::SeqCst),
-        2,
-        "both ran before /slow answered"
-    );
-    assert!(client.pending().is_empty(), "nothing overtook /slow");
+    let later = p.next("the slow handler ran");
+    p.barrier();
+    assert_eq!(p.ran(), 2, "both ran before /slow answered");
+    assert!(p.client.pending().is_empty(), "nothing overtook /slow");
     assert!(later.end("slow"));
     for expected in ["slow", "fast 1", "fast 2"] {
-        assert_eq!(client.response().body_str(), expected);
+        assert_eq!(p.body(), expected);
     }
-    server.shutdown();
+    p.server.shutdown();
 }
 
 #[test]
 fn requests_behind_an_unsafe_one_wait_their_turn() {
-    let (parked, handles) = mpsc::channel();
-    let ran = Arc::new(AtomicUsize::new(0));
-    let server = serve(parking_app(parked, Arc::clone(&ran)), 1);
-    let mut client = Client::connect(server.local_addr());
+    let mut p = Parking::start(Config::default());
     let post = request("POST", "/slow", &[("Content-Length", "0")]);
-    client.send(format!("{post}{}", get("/fast/1")));
-    let later = handles
-        .recv_timeout(DEADLINE)
-        .expect("the slow handler ran");
-    barrier(&server);
-    assert_eq!(ran.load(Ordering::SeqCst), 0, "a GET behind a POST waits");
+    p.client.send(format!("{post}{}", get("/fast/1")));
+    let later = p.next("the slow handler ran");
+    p.barrier();
+    assert_eq!(p.ran(), 0, "a GET behind a POST waits");
     assert!(later.end("posted"));
-    assert_eq!(client.response().body_str(), "posted");
-    assert_eq!(client.response().body_str(), "fast 1");
-    assert_eq!(ran.load(Ordering::SeqCst), 1);
-    server.shutdown();
+    assert_eq!(p.body(), "posted");
+    assert_eq!(p.body(), "fast 1");
+    assert_eq!(p.ran(), 1);
+    p.server.shutdown();
 }
 
 #[test]
 fn an_unsafe_request_in_the_pipeline_stops_parallel_dispatch_there() {
-    let (parked, handles) = mpsc::channel();
-    let ran = Arc::new(AtomicUsize::new(0));
-    let server = serve(parking_app(parked, Arc::clone(&ran)), 1);
-    let mut client = Client::connect(server.local_addr());
+    let mut p = Parking::start(Config::default());
     let delete = request("DELETE", "/slow", &[]);
-    client.send(format!(
+    p.client.send(format!(
         "{}{}{delete}{}",
         get("/slow"),
         get("/fast/1"),
         get("/fast/2")
     ));
-    let first = handles.recv_timeout(DEADLINE).expect("the first /slow ran");
-    barrier(&server);
-    assert_eq!(ran.load(Ordering::SeqCst), 1, "only /fast/1 ran ahead");
+    let first = p.next("the first /slow ran");
+    p.barrier();
+    assert_eq!(p.ran(), 1, "only /fast/1 ran ahead");
     assert!(first.end("first"));
-    assert_eq!(client.response().body_str(), "first");
-    assert_eq!(client.response().body_str(), "fast 1");
-    let second = handles.recv_timeout(DEADLINE).expect("the DELETE ran");
-    barrier(&server);
-    assert_eq!(
-        ran.load(Ordering::SeqCst),
-        1,
-        "/fast/2 waits behind the DELETE"
-    );
+    assert_eq!(p.body(), "first");
+    assert_eq!(p.body(), "fast 1");
+    let second = p.next("the DELETE ran");
+    p.barrier();
+    assert_eq!(p.ran(), 1, "/fast/2 waits behind the DELETE");
     assert!(second.end("deleted"));
-    assert_eq!(client.response().body_str(), "deleted");
-    assert_eq!(client.response().body_str(), "fast 2");
-    server.shutdown();
+    assert_eq!(p.body(), "deleted");
+    assert_eq!(p.body(), "fast 2");
+    p.server.shutdown();
 }
 
 #[test]
 fn responses_answered_later_out_of_order_leave_in_order() {
-    let (parked, handles) = mpsc::channel();
-    let server = serve(parking_app(parked, Arc::new(AtomicUsize::new(0))), 1);
-    let mut client = Client::connect(server.local_addr());
-    client.send(get("/slow").repeat(5));
-    let mut parked: Vec<DeferredResponse> = (0..5)
-        .map(|_| {
-            handles
-                .recv_timeout(DEADLINE)
-                .expect("each /slow ran at once")
-        })
-        .collect();
+    let mut p = Parking::start(Config::default());
+    p.client.send(get("/slow").repeat(5));
+    let mut parked: Vec<DeferredResponse> =
+        (0..5).map(|_| p.next("each /slow ran at once")).collect();
     // Answered last to first, from another thread: the wire order is the request order.
     let answerer = std::thread::spawn(move || {
         for (i, later) in parked.drain(..).enumerate().rev() {
@@ -138,34 +145,32 @@ fn responses_answered_later_out_of_order_leave_in_order() {
         }
     });
     for i in 0..5 {
-        assert_eq!(client.response().body_str(), format!("slow {i}"));
+        assert_eq!(p.body(), format!("slow {i}"));
     }
     answerer.join().unwrap();
-    server.shutdown();
+    p.server.shutdown();
 }
 
 #[test]
 fn a_pipeline_deeper_than_the_limit_is_answered_whole_and_in_order() {
     const DEPTH: usize = 3;
     const REQUESTS: usize = 20;
-    let (parked, handles) = mpsc::channel();
-    let app = parking_app(parked, Arc::new(AtomicUsize::new(0)))
-        .config(config(|c| c.parallel_pipelined = DEPTH));
-    let server = serve(app, 1);
-    let mut client = Client::connect(server.local_addr());
-    client.send(get("/slow").repeat(REQUESTS));
+    let mut p = Parking::start(config(|c| c.parallel_pipelined = DEPTH));
+    p.client.send(get("/slow").repeat(REQUESTS));
     let first: Vec<DeferredResponse> = (0..=DEPTH)
-        .map(|_| {
-            handles
-                .recv_timeout(DEADLINE)
-                .expect("dispatched up to the limit")
-        })
+        .map(|_| p.next("dispatched up to the limit"))
         .collect();
-    barrier(&server);
+    p.barrier();
     assert!(
-        handles.try_recv().is_err(),
+        p.handles.try_recv().is_err(),
         "no more than {DEPTH} dispatched ahead"
     );
+    let Parking {
+        server,
+        mut client,
+        handles,
+        ..
+    } = p;
     let answerer = std::thread::spawn(move || {
         let mut n = 0;
         for later in first {
@@ -233,20 +238,18 @@ fn a_client_leaving_aborts_every_response_held_once() {
 
 #[test]
 fn a_handle_dropped_ahead_gets_the_unanswered_path_in_its_turn() {
-    let (parked, handles) = mpsc::channel();
-    let server = serve(parking_app(parked, Arc::new(AtomicUsize::new(0))), 1);
-    let mut client = Client::connect(server.local_addr());
-    client.send(get("/slow").repeat(3));
-    let first = handles.recv_timeout(DEADLINE).unwrap();
-    let second = handles.recv_timeout(DEADLINE).unwrap();
-    let third = handles.recv_timeout(DEADLINE).unwrap();
+    let mut p = Parking::start(Config::default());
+    p.client.send(get("/slow").repeat(3));
+    let first = p.next("the first /slow ran");
+    let second = p.next("the second /slow ran ahead");
+    let third = p.next("the third /slow ran ahead");
     drop(second);
     assert!(third.end("third"));
     assert!(first.end("first"));
-    assert_eq!(client.response().body_str(), "first");
-    assert_eq!(client.response().status, 500);
-    assert_eq!(client.response().body_str(), "third");
-    server.shutdown();
+    assert_eq!(p.body(), "first");
+    assert_eq!(p.client.response().status, 500);
+    assert_eq!(p.body(), "third");
+    p.server.shutdown();
 }
 
 /// Sends `BIG` bytes in 64 KiB pieces with `try_end`, going on from `on_writable` while
@@ -310,19 +313,13 @@ fn a_response_dispatched_ahead_streams_with_backpressure_in_its_turn() {
 
 #[test]
 fn parallel_dispatch_can_be_turned_off() {
-    let (parked, handles) = mpsc::channel();
-    let ran = Arc::new(AtomicUsize::new(0));
-    let app = parking_app(parked, Arc::clone(&ran)).config(config(|c| c.parallel_pipelined = 0));
-    let server = serve(app, 1);
-    let mut client = Client::connect(server.local_addr());
-    client.send(format!("{}{}", get("/slow"), get("/fast/1")));
-    let later = handles
-        .recv_timeout(DEADLINE)
-        .expect("the slow handler ran");
-    barrier(&server);
-    assert_eq!(ran.load(Ordering::SeqCst), 0);
+    let mut p = Parking::start(config(|c| c.parallel_pipelined = 0));
+    p.client.send(format!("{}{}", get("/slow"), get("/fast/1")));
+    let later = p.next("the slow handler ran");
+    p.barrier();
+    assert_eq!(p.ran(), 0);
     assert!(later.end("slow"));
-    assert_eq!(client.response().body_str(), "slow");
-    assert_eq!(client.response().body_str(), "fast 1");
-    server.shutdown();
+    assert_eq!(p.body(), "slow");
+    assert_eq!(p.body(), "fast 1");
+    p.server.shutdown();
 }

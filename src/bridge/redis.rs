@@ -67,8 +67,8 @@ struct Shared {
     ready: Condvar,
     /// Set (under the `outgoing` lock) when the server stopped: the threads end.
     stopping: AtomicBool,
-    /// Wakes a thread waiting out its reconnection backoff when the bridge stops.
-    stopped: (Mutex<bool>, Condvar),
+    /// Wakes a thread waiting out its reconnection backoff when `stopping` is set.
+    backoff: (Mutex<()>, Condvar),
     /// The two threads, joined by `stop`.
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -87,7 +87,7 @@ impl RedisBridge {
                 outgoing: Mutex::new(VecDeque::new()),
                 ready: Condvar::new(),
                 stopping: AtomicBool::new(false),
-                stopped: (Mutex::new(false), Condvar::new()),
+                backoff: (Mutex::new(()), Condvar::new()),
                 threads: Mutex::new(Vec::new()),
             }),
         }
@@ -137,9 +137,10 @@ impl PubSubBridge for RedisBridge {
             self.shared.stopping.store(true, Ordering::Release);
             self.shared.ready.notify_all();
         }
-        let (stopped, wake) = &self.shared.stopped;
-        *lock(stopped) = true;
-        wake.notify_all();
+        // Passing through the lock: a thread about to wait out its backoff then sees the
+        // flag, or is already waiting and gets the wake.
+        drop(lock(&self.shared.backoff.0));
+        self.shared.backoff.1.notify_all();
         let threads = std::mem::take(&mut *lock(&self.shared.threads));
         for thread in threads {
             if thread.join().is_err() {
@@ -193,12 +194,12 @@ impl Shared {
 
     /// Waits out a reconnection backoff; false if the bridge stopped meanwhile.
     fn pause(&self, backoff: Duration) -> bool {
-        let (stopped, wake) = &self.stopped;
-        let guard = lock(stopped);
-        let (guard, _) = wake
-            .wait_timeout_while(guard, backoff, |stopped| !*stopped)
+        let (waiting, wake) = &self.backoff;
+        let waiting = lock(waiting);
+        let _ = wake
+            .wait_timeout_while(waiting, backoff, |()| !self.is_stopping())
             .unwrap_or_else(PoisonError::into_inner);
-        !*guard
+        !self.is_stopping()
     }
 
     fn connect(&self) -> redis::RedisResult<Connection> {

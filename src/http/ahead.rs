@@ -5,6 +5,7 @@
 use std::mem::{self, MaybeUninit};
 use std::sync::Arc;
 
+use super::answer::abort_held;
 use super::conn::{Dispatch, HttpConn, Io, MAX_FIELDS, Reading};
 use super::exchange::{Exchange, Phase, is_safe};
 use super::head::{BodyFraming, parse_head};
@@ -60,12 +61,7 @@ impl HttpConn {
         let mut own = Io {
             out: &mut ahead.out,
             link: &mut held_back,
-            date: io.date,
-            config: io.config,
-            remote: io.remote,
-            shutting_down: io.shutting_down,
-            server_name: io.server_name,
-            home: io.home,
+            ..*io
         };
         let outcome = f(self, &mut own);
         mem::swap(&mut self.response, &mut ahead.state);
@@ -127,9 +123,7 @@ impl HttpConn {
             return;
         };
         for mut ahead in pipeline.drain() {
-            mem::swap(&mut self.response, &mut ahead.state);
-            self.closed_current(app);
-            mem::swap(&mut self.response, &mut ahead.state);
+            abort_held(&mut ahead.state, app);
         }
         Pipeline::recycle(pipeline);
     }

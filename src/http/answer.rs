@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::conn::{Dispatch, HttpConn, Io};
 use super::later::Corked;
 use super::letter::{OnAborted, Op, Ticket, late_on_aborted, recycle_ops};
-use super::response::{HttpResponse, OnWritable};
+use super::response::{HttpResponse, OnWritable, ResponseState};
 use crate::error::{HandlerError, Stage};
 
 impl HttpConn {
@@ -139,21 +139,22 @@ impl HttpConn {
     /// The socket is closing: a response still held is aborted (its handle learns it, and
     /// its `on_aborted` runs, once).
     pub(crate) fn closed(&mut self, app: &impl Dispatch) {
-        self.closed_current(app);
+        abort_held(&mut self.response, app);
         self.abort_ahead(app);
     }
+}
 
-    /// The socket is closing: the current response, if still held, is aborted.
-    pub(super) fn closed_current(&mut self, app: &impl Dispatch) {
-        let Some(held) = self.response.later.take() else {
-            return;
-        };
-        if self.response.is_ended() {
-            return held.settle();
-        }
-        if let Some(on_aborted) = held.abort() {
-            run_on_aborted(on_aborted, app);
-        }
+/// The socket is closing: `response`, if still held, is aborted (its handle learns it, and
+/// its `on_aborted` runs, once).
+pub(super) fn abort_held(response: &mut ResponseState, app: &impl Dispatch) {
+    let Some(held) = response.later.take() else {
+        return;
+    };
+    if response.is_ended() {
+        return held.settle();
+    }
+    if let Some(on_aborted) = held.abort() {
+        run_on_aborted(on_aborted, app);
     }
 }
 
