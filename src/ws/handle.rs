@@ -8,10 +8,11 @@ use std::sync::Arc;
 use super::codec::OpCode;
 use super::conn::{ABNORMAL, WsConn};
 use super::deflate::SocketDeflate;
-use super::pubsub::{Hub, LoopTopics, Published, TopicId};
+use super::pubsub::{Hub, LoopTopics, Published};
 use super::remote::{WebSocketHandle, WsCourier, WsOp};
 use super::settings::Settings;
 use super::side::Side;
+use super::subscriptions::Subscriptions;
 use crate::error::Stage;
 use crate::net::link::{Link, backlog, uncork_when_full};
 use crate::router::ParamKey;
@@ -160,16 +161,6 @@ impl Lifecycle {
         let reported = self.close_reported();
         *self = Lifecycle::Aborted { reported };
     }
-}
-
-/// A socket's topics.
-#[derive(Debug, Default)]
-pub(crate) struct Subscriptions {
-    /// Topics this socket is subscribed to.
-    pub(crate) topics: Vec<TopicId>,
-    /// `(generation, index)`: entries of the loop's publish batch already written to this
-    /// socket's cork by a `send` (to keep publish-then-send order).
-    pub(crate) delivered: (u32, u32),
 }
 
 /// Everything a callback's handle borrows, except the user data.

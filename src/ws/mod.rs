@@ -17,6 +17,7 @@ pub(crate) mod route;
 pub(crate) mod session;
 pub(crate) mod settings;
 pub(crate) mod side;
+pub(crate) mod subscriptions;
 pub(crate) mod upgrade;
 mod utf8;
 

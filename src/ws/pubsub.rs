@@ -20,9 +20,7 @@ use mio::Waker;
 use slab::Slab;
 
 use super::codec::{self, OpCode};
-
-/// Index of a topic in one loop's table.
-pub(crate) type TopicId = u32;
+use super::subscriptions::{SocketTopics, TopicId};
 
 /// One framed message on its way to subscribers.
 #[derive(Clone, Debug)]
@@ -109,7 +107,7 @@ impl LoopTopics {
     pub(crate) fn subscribe(
         &mut self,
         key: usize,
-        mine: &mut Vec<TopicId>,
+        mine: &mut SocketTopics,
         name: &str,
         hub: &Hub,
     ) -> Option<(usize, usize)> {
@@ -141,13 +139,11 @@ impl LoopTopics {
     pub(crate) fn unsubscribe(
         &mut self,
         key: usize,
-        mine: &mut Vec<TopicId>,
+        mine: &mut SocketTopics,
         id: TopicId,
         hub: &Hub,
     ) -> (usize, usize) {
-        if let Some(i) = mine.iter().position(|&t| t == id) {
-            mine.swap_remove(i);
-        }
+        mine.remove(id);
         let topic = &mut self.topics[id as usize];
         if let Some(i) = topic.subscribers.iter().position(|&k| k == key) {
             topic.subscribers.swap_remove(i);
@@ -441,7 +437,7 @@ mod tests {
     fn subscribe_unsubscribe_and_reuse() {
         let (hub, _poll) = hub();
         let mut topics = LoopTopics::default();
-        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let (mut a, mut b) = (SocketTopics::default(), SocketTopics::default());
         assert_eq!(topics.subscribe(1, &mut a, "t", &hub), Some((1, 0)));
         assert_eq!(topics.subscribe(1, &mut a, "t", &hub), None);
         assert_eq!(topics.subscribe(2, &mut b, "t", &hub), Some((2, 1)));
@@ -460,7 +456,7 @@ mod tests {
     fn counts_are_shared_between_loops_and_released_by_the_last() {
         let (hub, _poll) = hub();
         let (mut first, mut second) = (LoopTopics::default(), LoopTopics::default());
-        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let (mut a, mut b) = (SocketTopics::default(), SocketTopics::default());
         assert_eq!(first.subscribe(1, &mut a, "t", &hub), Some((1, 0)));
         assert_eq!(second.subscribe(1, &mut b, "t", &hub), Some((2, 1)));
         assert_eq!(hub.num_subscribers("t"), 2);
