@@ -21,6 +21,10 @@ pub(crate) struct Subscriptions {
 /// subscribe and freed when the last topic is left. Subscribing is rare next to publishing,
 /// which walks the topic's subscriber list, not this.
 #[derive(Debug, Default)]
+#[expect(
+    clippy::box_collection,
+    reason = "the box is what makes the slab entry's share one thin pointer"
+)]
 pub(crate) struct SocketTopics(Option<Box<Vec<TopicId>>>);
 
 impl SocketTopics {
