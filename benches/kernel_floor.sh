@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Where each request or message's server CPU goes, user space against kernel, for issue 13's
+# loads: every server runs alone on core 0 (load on core 1), its utime and stime
+# (/proc/PID/stat) are read around one load run, and each is divided by the requests or
+# messages served. Per load, the last column is the ceiling: the best peer's CPU per item
+# over uweb's kernel time per item, i.e. the ratio uweb would reach if its user space cost
+# nothing and it kept making the same syscalls. A ceiling under 1.2 means issue 13's target
+# cannot be met on that load by user-space work.
+#   benches/kernel_floor.sh              # DUR=4 seconds per load; RUNS=1
+#   PEERS_TARGET=/path/to/target UWS=/tmp/peers-src/uWebSockets benches/kernel_floor.sh
+# Needs wrk, python3, the peers built (benches/peers.sh builds them) and uweb's examples
+# (cargo build --release --examples). Servers missing on this machine are skipped.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+peers="$(cd "$root/../shared/peers" && pwd)"
+bin="${PEERS_TARGET:-$peers/target}/release"
+uws="${UWS:-/tmp/peers-src/uWebSockets}"
+examples="$root/target/release/examples"
+dur="${DUR:-4}"
+runs="${RUNS:-1}"
+port=$((31000 + RANDOM % 2000))
+rows="$(mktemp)"
+
+http_servers=(
+  "uweb=$examples/hello_world"
+  "uWebSockets=$uws/PlaintextPort {port}"
+  "may_minihttp=$bin/may_plaintext --port {port}"
+  "hyper=$bin/hyper_plaintext --port {port}"
+)
+ws_servers=(
+  "uweb=$examples/echo_server"
+  "uWebSockets=$uws/EchoServerPort {port}"
+)
+
+# Runs one load ($@) against the server of pid $pid and appends "name load items" and the
+# server's utime and stime (clock ticks) before and after. The CPU read spans the whole load
+# command, so the count is every item it got answered (wrk's total, ws_load's with no
+# warm-up).
+measure() { # name load cmd...
+  local name=$1 load=$2 u0 s0 u1 s1 out items
+  shift 2
+  read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$pid/stat")
+  out="$("$@" 2>&1)"
+  read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$pid/stat")
+  items="$(echo "$out" | awk '/ requests in / {print $1} /^RESULT/ {
+    for (i = 1; i <= NF; i++) if ($i ~ /^count=/) { sub("count=", "", $i); print $i } }')"
+  [ -n "$items" ] || { echo "$name $load: no result" >&2; return; }
+  echo "$name $load $items $u0 $s0 $u1 $s1" >>"$rows"
+}
+
+serve() { # name cmd-with-{port}; starts it, sets $pid
+  local cmd=${2//\{port\}/$port}
+  env PORT="$port" THREADS=1 taskset -c 0 $cmd >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "$1 did not start" >&2
+  return 1
+}
+
+stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; port=$((port + 1)); }
+
+for run in $(seq "$runs"); do
+  for entry in "${http_servers[@]}"; do
+    name=${entry%%=*} cmd=${entry#*=}
+    [ -x "${cmd%% *}" ] || continue
+    serve "$name" "$cmd" || continue
+    url="http://127.0.0.1:$port/plaintext"
+    taskset -c 1 wrk -t1 -c64 -d1 "$url" >/dev/null 2>&1
+    measure "$name" "http_c64" taskset -c 1 wrk -t1 -c64 -d"$dur" "$url"
+    measure "$name" "http_c256x16" taskset -c 1 wrk -t1 -c256 -d"$dur" \
+      -s "$peers/pipeline.lua" "$url" -- 16
+    stop
+  done
+  for entry in "${ws_servers[@]}"; do
+    name=${entry%%=*} cmd=${entry#*=}
+    [ -x "${cmd%% *}" ] || continue
+    for shape in "64 16 16" "16 16 4096" "64 1 16"; do
+      set -- $shape
+      serve "$name" "$cmd" || continue
+      measure "$name" "ws_${1}x${2}x${3}" taskset -c 1 "$bin/ws_load" --port "$port" --path / \
+        --conns "$1" --inflight "$2" --size "$3" --secs "$dur" --warmup 0
+      stop
+    done
+  done
+done
+
+python3 - "$rows" "$(getconf CLK_TCK)" <<'PY'
+import sys
+from collections import defaultdict
+
+hz = float(sys.argv[2])
+best = defaultdict(dict)  # load -> server -> (ns per item, user ns, sys ns), lowest total
+for line in open(sys.argv[1]):
+    name, load, items, u0, s0, u1, s1 = line.split()
+    items = float(items)
+    user = (int(u1) - int(u0)) / hz / items * 1e9
+    kernel = (int(s1) - int(s0)) / hz / items * 1e9
+    seen = best[load].get(name)
+    if seen is None or user + kernel < seen[0]:
+        best[load][name] = (user + kernel, user, kernel)
+
+print("| load | server | items per CPU-s | user ns/item | kernel ns/item | ceiling |")
+print("|---|---|---|---|---|---|")
+for load, servers in best.items():
+    peers = {n: v for n, v in servers.items() if n != "uweb"}
+    top = min(peers.values())[0] if peers else None
+    for name, (total, user, kernel) in sorted(servers.items(), key=lambda kv: kv[1][0]):
+        ceiling = f"{top / kernel:.2f}" if name == "uweb" and top else ""
+        print(f"| {load} | {name} | {1e9 / total / 1000:,.1f}k | {user:.0f} | {kernel:.0f} "
+              f"| {ceiling} |")
+PY
+rm -f "$rows"
