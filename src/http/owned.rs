@@ -193,3 +193,51 @@ impl std::fmt::Debug for OwnedRequest {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::mem::MaybeUninit;
+
+    use ::http::Extensions;
+
+    use super::OwnedRequest;
+    use crate::config::Config;
+    use crate::http::head::parse_head;
+
+    fn owned(raw: &[u8], params: &[(u32, u32)]) -> OwnedRequest {
+        let mut slots = [const { MaybeUninit::uninit() }; 16];
+        let head = parse_head(raw, &mut slots, &Config::default())
+            .unwrap()
+            .unwrap();
+        let names: Vec<Box<str>> = (0..params.len()).map(|i| format!("p{i}").into()).collect();
+        let remote = "127.0.0.1:9".parse().unwrap();
+        OwnedRequest::copy(&head, &names, params, remote, &Extensions::new())
+    }
+
+    #[test]
+    fn every_part_of_the_head_is_copied() {
+        let req = owned(
+            b"\r\nPOST /a/bc?x=1 HTTP/1.1\r\nHost: h\r\nX-Empty:\r\nX-Two: b c\r\n\r\nbody",
+            &[(3, 5)],
+        );
+        assert_eq!(
+            (req.method(), req.url(), req.query()),
+            ("POST", "/a/bc", "x=1")
+        );
+        let fields: Vec<_> = req.headers().collect();
+        assert_eq!(
+            fields,
+            [("Host", &b"h"[..]), ("X-Empty", b""), ("X-Two", b"b c")]
+        );
+        assert_eq!(req.parameter(0), Some("bc"));
+        assert_eq!(req.minor_version(), 1);
+    }
+
+    #[test]
+    fn an_absolute_form_target_without_a_path_is_slash() {
+        // An absolute-form target with no path stands for `/`, which the request never sent.
+        let req = owned(b"GET http://h?q=1 HTTP/1.1\r\nHost: h\r\n\r\n", &[]);
+        assert_eq!((req.method(), req.url(), req.query()), ("GET", "/", "q=1"));
+        assert_eq!(req.header("host"), Some("h"));
+    }
+}
