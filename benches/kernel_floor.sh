@@ -8,15 +8,12 @@
 # cannot be met on that load by user-space work.
 #   benches/kernel_floor.sh              # DUR=4 seconds per load; RUNS=1
 #   PEERS_TARGET=/path/to/target UWS=/tmp/peers-src/uWebSockets benches/kernel_floor.sh
-# Needs wrk, python3, the peers built (benches/peers.sh builds them) and uweb's examples
-# (cargo build --release --examples). Servers missing on this machine are skipped.
+# Builds the servers as benches/peers.sh does (benches/peers_lib.sh: PEERS_TARGET, UWS,
+# UWS_GIT, USOCKETS_GIT); uWebSockets C++ is skipped if it is not built. Needs wrk, python3.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(dirname "$here")"
-peers="$(cd "$root/../shared/peers" && pwd)"
-bin="${PEERS_TARGET:-$peers/target}/release"
-uws="${UWS:-/tmp/peers-src/uWebSockets}"
-examples="$root/target/release/examples"
+. "$(dirname "$0")/peers_lib.sh"
+build_servers
+bin="$target/release"
 dur="${DUR:-4}"
 runs="${RUNS:-1}"
 port=$((31000 + RANDOM % 2000))

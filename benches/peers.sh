@@ -11,11 +11,7 @@
 #   RESULTS=target/peers/<time>/results.tsv benches/peers.sh   # the table of a past run
 # Needs wrk and python3. Results: target/peers/<time>/ (bench.sh's results.tsv, summary.md).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(dirname "$here")"
-peers="$(cd "$root/../shared/peers" && pwd)"
-target="${PEERS_TARGET:-$peers/target}"
-uws="${UWS:-/tmp/peers-src/uWebSockets}"
+. "$(dirname "$0")/peers_lib.sh"
 
 # Prints the table of ratios of a bench.sh results.tsv.
 ratios() {
@@ -65,16 +61,8 @@ if [ -n "${RESULTS:-}" ]; then
   exit
 fi
 
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" \
-  --example hello_world --example echo_server
-(cd "$peers" && CARGO_TARGET_DIR="$target" cargo build --release --quiet)
-if [ ! -x "$uws/PlaintextPort" ] && [ -n "${UWS_GIT:-}" ] && [ -n "${USOCKETS_GIT:-}" ]; then
-  (cd "$peers" && ./uws_build.sh)
-fi
-[ -x "$uws/PlaintextPort" ] || echo "note: uWebSockets C++ is not built (see the header)" >&2
-
+build_servers
 out="${OUT:-$root/target/peers/$(date +%Y%m%d-%H%M%S)}"
-examples="$root/target/release/examples"
 EXTRA_HTTP="uweb=env PORT={port} THREADS=1 $examples/hello_world" \
 EXTRA_WS="uweb=env PORT={port} THREADS=1 $examples/echo_server" \
 BIN="$target/release" UWS="$uws" OUT="$out" RUNS="${RUNS:-2}" DUR="${DUR:-5}" \
