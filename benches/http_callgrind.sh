@@ -5,6 +5,8 @@
 # requests answered. The server's environment passes through (e.g. MODE for plaintext_later).
 #   benches/http_callgrind.sh [SERVER_BINARY] [PORT] [URL_PATH]
 #   MODE=deferred benches/http_callgrind.sh target/release/examples/plaintext_later
+# A peer counts the same way, its arguments in SERVER_ARGS ({port} is the port):
+#   SERVER_ARGS="--port {port} --threads 1" benches/http_callgrind.sh <peers target>/release/hyper_plaintext
 # Build the server with line tables to read the per-function costs after:
 #   CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --example hello_world
 set -euo pipefail
@@ -14,7 +16,9 @@ port="${2:-21001}"
 path="${3:-/plaintext}"
 lua="$here/../../shared/peers/pipeline.lua"
 . "$here/callgrind_lib.sh"
-callgrind_start "$bin" "$port"
+server_args="${SERVER_ARGS:-}"
+read -r -a args <<<"${server_args//\{port\}/$port}"
+callgrind_start "$bin" "$port" ${args[@]+"${args[@]}"}
 wrk -t1 -c64 -d2 -s "$lua" "http://127.0.0.1:$port$path" -- 16 >/dev/null
 callgrind_zero
 wrk -t1 -c64 -d10 -s "$lua" "http://127.0.0.1:$port$path" -- 16 >"$out/load.txt"

@@ -17,7 +17,7 @@ bin="$target/release"
 dur="${DUR:-4}"
 runs="${RUNS:-1}"
 port=$((31000 + RANDOM % 2000))
-rows="$(mktemp)"
+rows="$(mktemp)" # measure appends here
 
 http_servers=(
   "uweb=$examples/hello_world"
@@ -29,36 +29,6 @@ ws_servers=(
   "uweb=$examples/echo_server"
   "uWebSockets=$uws/EchoServerPort {port}"
 )
-
-# Runs one load ($@) against the server of pid $pid and appends "name load items" and the
-# server's utime and stime (clock ticks) before and after. The CPU read spans the whole load
-# command, so the count is every item it got answered (wrk's total, ws_load's with no
-# warm-up).
-measure() { # name load cmd...
-  local name=$1 load=$2 u0 s0 u1 s1 out items
-  shift 2
-  read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$pid/stat")
-  out="$("$@" 2>&1)"
-  read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$pid/stat")
-  items="$(echo "$out" | awk '/ requests in / {print $1} /^RESULT/ {
-    for (i = 1; i <= NF; i++) if ($i ~ /^count=/) { sub("count=", "", $i); print $i } }')"
-  [ -n "$items" ] || { echo "$name $load: no result" >&2; return; }
-  echo "$name $load $items $u0 $s0 $u1 $s1" >>"$rows"
-}
-
-serve() { # name cmd-with-{port}; starts it, sets $pid
-  local cmd=${2//\{port\}/$port}
-  env PORT="$port" THREADS=1 taskset -c 0 $cmd >/dev/null 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "$1 did not start" >&2
-  return 1
-}
-
-stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; port=$((port + 1)); }
 
 for run in $(seq "$runs"); do
   for entry in "${http_servers[@]}"; do

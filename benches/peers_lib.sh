@@ -1,5 +1,6 @@
 # Shared by benches/peers.sh and benches/kernel_floor.sh (sourced, not run): where uweb, the
-# peers of ../shared/peers and uWebSockets C++ are, and how they get built.
+# peers of ../shared/peers and uWebSockets C++ are, how they get built, and how one server's
+# CPU is measured around a load (serve, measure, stop: they share $port, $pid and $rows).
 #   PEERS_TARGET   where the peers are (or get) built; default ../shared/peers/target
 #   UWS            where uWebSockets C++ is built; default /tmp/peers-src/uWebSockets
 #   UWS_GIT, USOCKETS_GIT   git dirs of uWebSockets and uSockets: build it if missing
@@ -20,3 +21,33 @@ build_servers() {
   fi
   [ -x "$uws/PlaintextPort" ] || echo "note: uWebSockets C++ is not built (UWS_GIT, USOCKETS_GIT)" >&2
 }
+
+# Runs one load ($@) against the server of pid $pid and appends "name load items" and the
+# server's utime and stime (clock ticks) before and after. The CPU read spans the whole load
+# command, so the count is every item it got answered (wrk's total, ws_load's with no
+# warm-up).
+measure() { # name load cmd...
+  local name=$1 load=$2 u0 s0 u1 s1 out items
+  shift 2
+  read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$pid/stat")
+  out="$("$@" 2>&1)"
+  read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$pid/stat")
+  items="$(echo "$out" | awk '/ requests in / {print $1} /^RESULT/ {
+    for (i = 1; i <= NF; i++) if ($i ~ /^count=/) { sub("count=", "", $i); print $i } }')"
+  [ -n "$items" ] || { echo "$name $load: no result" >&2; return; }
+  echo "$name $load $items $u0 $s0 $u1 $s1" >>"$rows"
+}
+
+serve() { # name cmd-with-{port}; starts it, sets $pid
+  local cmd=${2//\{port\}/$port}
+  env PORT="$port" THREADS=1 taskset -c 0 $cmd >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "$1 did not start" >&2
+  return 1
+}
+
+stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; port=$((port + 1)); }

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Issue 8's throughput figures in one run: plaintext answered by uweb synchronously
+# (hello_world), by a deferred handle from the loop (plaintext_later MODE=deferred), by an
+# async handler ready at once (MODE=async) and by one that waits once, so that every answer
+# comes from a tokio task (MODE=async-task); hyper (always async) beside them. Each server
+# runs alone on core 0 with wrk on core 1, at 64 connections and at 256 pipelined 16 deep;
+# its utime and stime (/proc/PID/stat) around each load give requests per second of server
+# CPU (best of the runs), split into user and kernel ns per request. Then the ratios the
+# issue targets: (a) async through a task / hyper >= 1.0, (b) deferred / sync >= 0.8.
+#   benches/answer_later.sh                        # DUR=4 seconds per load; RUNS=2
+#   PEERS_TARGET=/path/to/target benches/answer_later.sh   # where the peers are (or get) built
+# Needs wrk and python3.
+set -euo pipefail
+. "$(dirname "$0")/peers_lib.sh"
+build_servers
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" --features tokio \
+  --example plaintext_later
+dur="${DUR:-4}"
+runs="${RUNS:-2}"
+port=$((33000 + RANDOM % 2000))
+rows="$(mktemp)" # measure appends here
+trap 'rm -f "$rows"' EXIT
+
+# name=binary and arguments ({port}); MODE, when given, goes in the environment.
+servers=(
+  "sync=$examples/hello_world"
+  "deferred=$examples/plaintext_later MODE=deferred"
+  "async=$examples/plaintext_later MODE=async"
+  "async-task=$examples/plaintext_later MODE=async-task"
+  "hyper=$target/release/hyper_plaintext --port {port}"
+)
+
+for _ in $(seq "$runs"); do
+  for entry in "${servers[@]}"; do
+    name=${entry%%=*} cmd=${entry#*=}
+    mode=""
+    [[ $cmd == *" MODE="* ]] && mode=${cmd##* MODE=} cmd=${cmd% MODE=*}
+    [ -x "${cmd%% *}" ] || { echo "$name: ${cmd%% *} is missing" >&2; continue; }
+    MODE=$mode serve "$name" "$cmd" || continue
+    url="http://127.0.0.1:$port/plaintext"
+    taskset -c 1 wrk -t1 -c64 -d1 "$url" >/dev/null 2>&1
+    measure "$name" "c64" taskset -c 1 wrk -t1 -c64 -d"$dur" "$url"
+    measure "$name" "c256x16" taskset -c 1 wrk -t1 -c256 -d"$dur" \
+      -s "$peers/pipeline.lua" "$url" -- 16
+    stop
+  done
+done
+
+python3 - "$rows" "$(getconf CLK_TCK)" <<'PY'
+import sys
+from collections import defaultdict
+
+hz = float(sys.argv[2])
+best = defaultdict(dict)  # load -> server -> (ns per request, user ns, kernel ns), lowest
+for line in open(sys.argv[1]):
+    name, load, items, u0, s0, u1, s1 = line.split()
+    items = float(items)
+    user = (int(u1) - int(u0)) / hz / items * 1e9
+    kernel = (int(s1) - int(s0)) / hz / items * 1e9
+    seen = best[load].get(name)
+    if seen is None or user + kernel < seen[0]:
+        best[load][name] = (user + kernel, user, kernel)
+
+print("| load | server | requests per CPU-s | user ns/request | kernel ns/request |")
+print("|---|---|---|---|---|")
+for load, servers in best.items():
+    for name, (total, user, kernel) in sorted(servers.items(), key=lambda kv: kv[1][0]):
+        print(f"| {load} | {name} | {1e9 / total / 1000:,.1f}k | {user:.0f} | {kernel:.0f} |")
+
+def ratio(load, a, b):
+    s = best[load]
+    return f"{s[b][0] / s[a][0]:.2f}" if a in s and b in s else "n/a"
+
+print()
+print("| load | (a) async-task / hyper | async / hyper | (b) deferred / sync |")
+print("|---|---|---|---|")
+for load in best:
+    print(f"| {load} | {ratio(load, 'async-task', 'hyper')} | {ratio(load, 'async', 'hyper')} "
+          f"| {ratio(load, 'deferred', 'sync')} |")
+PY
