@@ -2,11 +2,15 @@
 # Issue 8's throughput figures in one run: plaintext answered by uweb synchronously
 # (hello_world), by a deferred handle from the loop (plaintext_later MODE=deferred), by an
 # async handler ready at once (MODE=async) and by one that waits once, so that every answer
-# comes from a tokio task (MODE=async-task); hyper (always async) beside them. Each server
+# comes from a tokio task (MODE=async-task); hyper (always async) beside them, as
+# ../shared/peers builds it and as benches/peers/hyper_wait builds it with the handler of
+# MODE=async-task (it waits once, `yield_now`, before it answers). Each server
 # runs alone on core 0 with wrk on core 1, at 64 connections and at 256 pipelined 16 deep;
 # its utime and stime (/proc/PID/stat) around each load give requests per second of server
 # CPU (best of the runs), split into user and kernel ns per request. Then the ratios the
-# issue targets: (a) async through a task / hyper >= 1.0, (b) deferred / sync >= 0.8.
+# issue targets: (a) async through a task / hyper >= 1.0, against hyper's handler that answers
+# at once and against the same handler as uweb's (hyper-wait); uweb's async handler ready
+# at once / hyper; (b) deferred / sync >= 0.8.
 #   benches/answer_later.sh                        # DUR=4 seconds per load; RUNS=2
 #   PEERS_TARGET=/path/to/target benches/answer_later.sh   # where the peers are (or get) built
 # Needs wrk and python3.
@@ -15,6 +19,7 @@ set -euo pipefail
 build_servers
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" --features tokio \
   --example plaintext_later
+(cd "$root/benches/peers/hyper_wait" && CARGO_TARGET_DIR="$target" cargo build --release --quiet)
 dur="${DUR:-4}"
 runs="${RUNS:-2}"
 port=$((33000 + RANDOM % 2000))
@@ -28,6 +33,7 @@ servers=(
   "async=$examples/plaintext_later MODE=async"
   "async-task=$examples/plaintext_later MODE=async-task"
   "hyper=$target/release/hyper_plaintext --port {port}"
+  "hyper-wait=$target/release/hyper-wait --port {port}"
 )
 
 for _ in $(seq "$runs"); do
@@ -72,9 +78,11 @@ def ratio(load, a, b):
     return f"{s[b][0] / s[a][0]:.2f}" if a in s and b in s else "n/a"
 
 print()
-print("| load | (a) async-task / hyper | async / hyper | (b) deferred / sync |")
-print("|---|---|---|---|")
+print("| load | (a) async-task / hyper | async-task / hyper-wait (same handler) "
+      "| async / hyper | (b) deferred / sync |")
+print("|---|---|---|---|---|")
 for load in best:
-    print(f"| {load} | {ratio(load, 'async-task', 'hyper')} | {ratio(load, 'async', 'hyper')} "
+    print(f"| {load} | {ratio(load, 'async-task', 'hyper')} "
+          f"| {ratio(load, 'async-task', 'hyper-wait')} | {ratio(load, 'async', 'hyper')} "
           f"| {ratio(load, 'deferred', 'sync')} |")
 PY
