@@ -55,20 +55,14 @@ for run in $(seq "$runs"); do
   done
 done
 
-python3 - "$rows" "$(getconf CLK_TCK)" <<'PY'
+python3 - "$rows" "$(getconf CLK_TCK)" "$(dirname "$0")" <<'PY'
 import sys
-from collections import defaultdict
 
-hz = float(sys.argv[2])
-best = defaultdict(dict)  # load -> server -> (ns per item, user ns, sys ns), lowest total
-for line in open(sys.argv[1]):
-    name, load, items, u0, s0, u1, s1 = line.split()
-    items = float(items)
-    user = (int(u1) - int(u0)) / hz / items * 1e9
-    kernel = (int(s1) - int(s0)) / hz / items * 1e9
-    seen = best[load].get(name)
-    if seen is None or user + kernel < seen[0]:
-        best[load][name] = (user + kernel, user, kernel)
+sys.dont_write_bytecode = True  # no __pycache__ in benches/
+sys.path.insert(0, sys.argv[3])
+from cpu_rows import best_per_item
+
+best = best_per_item(sys.argv[1], float(sys.argv[2]))
 
 print("| load | server | items per CPU-s | user ns/item | kernel ns/item | ceiling |")
 print("|---|---|---|---|---|---|")
