@@ -52,31 +52,8 @@ for _ in $(seq "$runs"); do
   done
 done
 
-python3 - "$rows" "$(getconf CLK_TCK)" "$(dirname "$0")" <<'PY'
-import sys
-
-sys.dont_write_bytecode = True  # no __pycache__ in benches/
-sys.path.insert(0, sys.argv[3])
-from cpu_rows import best_per_item
-
-best = best_per_item(sys.argv[1], float(sys.argv[2]))
-
-print("| load | server | requests per CPU-s | user ns/request | kernel ns/request |")
-print("|---|---|---|---|---|")
-for load, servers in best.items():
-    for name, (total, user, kernel) in sorted(servers.items(), key=lambda kv: kv[1][0]):
-        print(f"| {load} | {name} | {1e9 / total / 1000:,.1f}k | {user:.0f} | {kernel:.0f} |")
-
-def ratio(load, a, b):
-    s = best[load]
-    return f"{s[b][0] / s[a][0]:.2f}" if a in s and b in s else "n/a"
-
-print()
-print("| load | (a) async-task / hyper | async-task / hyper-wait (same handler) "
-      "| async / hyper | (b) deferred / sync |")
-print("|---|---|---|---|---|")
-for load in best:
-    print(f"| {load} | {ratio(load, 'async-task', 'hyper')} "
-          f"| {ratio(load, 'async-task', 'hyper-wait')} | {ratio(load, 'async', 'hyper')} "
-          f"| {ratio(load, 'deferred', 'sync')} |")
-PY
+python3 "$(dirname "$0")/cpu_rows.py" "$rows" \
+  --ratio "(a) async-task / hyper=async-task/hyper" \
+  --ratio "async-task / hyper-wait (same handler)=async-task/hyper-wait" \
+  --ratio "async / hyper=async/hyper" \
+  --ratio "(b) deferred / sync=deferred/sync"

@@ -55,23 +55,5 @@ for run in $(seq "$runs"); do
   done
 done
 
-python3 - "$rows" "$(getconf CLK_TCK)" "$(dirname "$0")" <<'PY'
-import sys
-
-sys.dont_write_bytecode = True  # no __pycache__ in benches/
-sys.path.insert(0, sys.argv[3])
-from cpu_rows import best_per_item
-
-best = best_per_item(sys.argv[1], float(sys.argv[2]))
-
-print("| load | server | items per CPU-s | user ns/item | kernel ns/item | ceiling |")
-print("|---|---|---|---|---|---|")
-for load, servers in best.items():
-    peers = {n: v for n, v in servers.items() if n != "uweb"}
-    top = min(peers.values())[0] if peers else None
-    for name, (total, user, kernel) in sorted(servers.items(), key=lambda kv: kv[1][0]):
-        ceiling = f"{top / kernel:.2f}" if name == "uweb" and top else ""
-        print(f"| {load} | {name} | {1e9 / total / 1000:,.1f}k | {user:.0f} | {kernel:.0f} "
-              f"| {ceiling} |")
-PY
+python3 "$(dirname "$0")/cpu_rows.py" "$rows" --ceiling uweb
 rm -f "$rows"
