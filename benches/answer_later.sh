@@ -43,11 +43,7 @@ for _ in $(seq "$runs"); do
     [[ $cmd == *" MODE="* ]] && mode=${cmd##* MODE=} cmd=${cmd% MODE=*}
     [ -x "${cmd%% *}" ] || { echo "$name: ${cmd%% *} is missing" >&2; continue; }
     MODE=$mode serve "$name" "$cmd" || continue
-    url="http://127.0.0.1:$port/plaintext"
-    taskset -c 1 wrk -t1 -c64 -d1 "$url" >/dev/null 2>&1
-    measure "$name" "c64" taskset -c 1 wrk -t1 -c64 -d"$dur" "$url"
-    measure "$name" "c256x16" taskset -c 1 wrk -t1 -c256 -d"$dur" \
-      -s "$peers/pipeline.lua" "$url" -- 16
+    measure_http "$name" ""
     stop
   done
 done

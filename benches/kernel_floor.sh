@@ -35,11 +35,7 @@ for run in $(seq "$runs"); do
     name=${entry%%=*} cmd=${entry#*=}
     [ -x "${cmd%% *}" ] || continue
     serve "$name" "$cmd" || continue
-    url="http://127.0.0.1:$port/plaintext"
-    taskset -c 1 wrk -t1 -c64 -d1 "$url" >/dev/null 2>&1
-    measure "$name" "http_c64" taskset -c 1 wrk -t1 -c64 -d"$dur" "$url"
-    measure "$name" "http_c256x16" taskset -c 1 wrk -t1 -c256 -d"$dur" \
-      -s "$peers/pipeline.lua" "$url" -- 16
+    measure_http "$name" http_
     stop
   done
   for entry in "${ws_servers[@]}"; do

@@ -50,4 +50,15 @@ serve() { # name cmd-with-{port}; starts it, sets $pid
   return 1
 }
 
+# Warms up the server that serve started, then measures it on /plaintext at 64 connections
+# ("<prefix>c64") and at 256 connections pipelined 16 deep ("<prefix>c256x16"), $dur seconds
+# each.
+measure_http() { # name load-prefix
+  local url="http://127.0.0.1:$port/plaintext"
+  taskset -c 1 wrk -t1 -c64 -d1 "$url" >/dev/null 2>&1
+  measure "$1" "${2}c64" taskset -c 1 wrk -t1 -c64 -d"$dur" "$url"
+  measure "$1" "${2}c256x16" taskset -c 1 wrk -t1 -c256 -d"$dur" \
+    -s "$peers/pipeline.lua" "$url" -- 16
+}
+
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; port=$((port + 1)); }
