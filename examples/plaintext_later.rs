@@ -4,6 +4,8 @@
 //! once (answered on the loop, as a synchronous handler); `MODE=async-task` from one that
 //! waits once (`yield_now`), so every answer comes from a task on a one-worker tokio runtime
 //! through a deferred response. `GET /plaintext` sends the same bytes as `hello_world`'s.
+//! `benches/answer_later.sh` runs every mode beside hyper, and beside hyper with the handler
+//! of `async-task` (`benches/peers/hyper_wait`).
 //!
 //! Run: `PORT=3000 THREADS=1 MODE=async cargo run --release --features tokio --example
 //! plaintext_later`, then `wrk -c64 http://localhost:3000/plaintext`.
