@@ -124,10 +124,9 @@ impl LoopTopics {
                 id
             }
         };
-        if mine.contains(&id) {
+        if !mine.insert(id) {
             return None;
         }
-        mine.push(id);
         let topic = &mut self.topics[id as usize];
         topic.subscribers.push(key);
         let old = topic.count.fetch_add(1, Ordering::AcqRel);

@@ -28,9 +28,13 @@ pub(crate) struct Subscriptions {
 pub(crate) struct SocketTopics(Option<Box<Vec<TopicId>>>);
 
 impl SocketTopics {
-    /// Adds `id` (the caller checked that it is not there).
-    pub(crate) fn push(&mut self, id: TopicId) {
+    /// Adds `id`; false if it was there already.
+    pub(crate) fn insert(&mut self, id: TopicId) -> bool {
+        if self.contains(&id) {
+            return false;
+        }
         self.0.get_or_insert_with(Box::default).push(id);
+        true
     }
 
     /// Removes `id` if present; frees the list when it empties.
@@ -58,11 +62,11 @@ mod tests {
     use super::SocketTopics;
 
     #[test]
-    fn allocates_on_first_push_and_frees_when_empty() {
+    fn allocates_on_first_insert_and_frees_when_empty() {
         let mut topics = SocketTopics::default();
         assert!(topics.is_empty() && topics.0.is_none());
-        topics.push(3);
-        topics.push(7);
+        assert!(topics.insert(3) && topics.insert(7));
+        assert!(!topics.insert(3), "already there");
         assert_eq!(*topics, [3, 7]);
         topics.remove(9);
         assert_eq!(*topics, [3, 7]);
