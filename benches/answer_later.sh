@@ -22,27 +22,23 @@ cargo build --release --quiet --manifest-path "$root/Cargo.toml" --features toki
 (cd "$root/benches/peers/hyper_wait" && CARGO_TARGET_DIR="$target" cargo build --release --quiet)
 dur="${DUR:-4}"
 runs="${RUNS:-2}"
-port=$((33000 + RANDOM % 2000))
 rows="$(mktemp)" # measure appends here
 trap 'rm -f "$rows"' EXIT
 
-# name=binary and arguments ({port}); MODE, when given, goes in the environment.
+# name=command for serve: [VAR=value ...] binary [arg ...], {port} standing for the port.
 servers=(
   "sync=$examples/hello_world"
-  "deferred=$examples/plaintext_later MODE=deferred"
-  "async=$examples/plaintext_later MODE=async"
-  "async-task=$examples/plaintext_later MODE=async-task"
+  "deferred=MODE=deferred $examples/plaintext_later"
+  "async=MODE=async $examples/plaintext_later"
+  "async-task=MODE=async-task $examples/plaintext_later"
   "hyper=$target/release/hyper_plaintext --port {port}"
   "hyper-wait=$target/release/hyper-wait --port {port}"
 )
 
 for _ in $(seq "$runs"); do
   for entry in "${servers[@]}"; do
-    name=${entry%%=*} cmd=${entry#*=}
-    mode=""
-    [[ $cmd == *" MODE="* ]] && mode=${cmd##* MODE=} cmd=${cmd% MODE=*}
-    [ -x "${cmd%% *}" ] || { echo "$name: ${cmd%% *} is missing" >&2; continue; }
-    MODE=$mode serve "$name" "$cmd" || continue
+    name=${entry%%=*}
+    serve "$name" "${entry#*=}" || continue
     measure_http "$name" ""
     stop
   done

@@ -16,8 +16,8 @@ build_servers
 bin="$target/release"
 dur="${DUR:-4}"
 runs="${RUNS:-1}"
-port=$((31000 + RANDOM % 2000))
 rows="$(mktemp)" # measure appends here
+trap 'rm -f "$rows"' EXIT
 
 http_servers=(
   "uweb=$examples/hello_world"
@@ -32,18 +32,16 @@ ws_servers=(
 
 for run in $(seq "$runs"); do
   for entry in "${http_servers[@]}"; do
-    name=${entry%%=*} cmd=${entry#*=}
-    [ -x "${cmd%% *}" ] || continue
-    serve "$name" "$cmd" || continue
+    name=${entry%%=*}
+    serve "$name" "${entry#*=}" || continue
     measure_http "$name" http_
     stop
   done
   for entry in "${ws_servers[@]}"; do
-    name=${entry%%=*} cmd=${entry#*=}
-    [ -x "${cmd%% *}" ] || continue
+    name=${entry%%=*}
     for shape in "64 16 16" "16 16 4096" "64 1 16"; do
       set -- $shape
-      serve "$name" "$cmd" || continue
+      serve "$name" "${entry#*=}" || break
       measure "$name" "ws_${1}x${2}x${3}" taskset -c 1 "$bin/ws_load" --port "$port" --path / \
         --conns "$1" --inflight "$2" --size "$3" --secs "$dur" --warmup 0
       stop
@@ -52,4 +50,3 @@ for run in $(seq "$runs"); do
 done
 
 python3 "$(dirname "$0")/cpu_rows.py" "$rows" --ceiling uweb
-rm -f "$rows"

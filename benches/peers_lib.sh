@@ -1,6 +1,7 @@
-# Shared by benches/peers.sh and benches/kernel_floor.sh (sourced, not run): where uweb, the
-# peers of ../shared/peers and uWebSockets C++ are, how they get built, and how one server's
-# CPU is measured around a load (serve, measure, stop: they share $port, $pid and $rows).
+# Shared by benches/peers.sh, kernel_floor.sh and answer_later.sh (sourced, not run): where
+# uweb, the peers of ../shared/peers and uWebSockets C++ are, how they get built, and how one
+# server's CPU is measured around a load (serve, measure, measure_http, stop: they share
+# $port, $pid, $rows and $dur).
 #   PEERS_TARGET   where the peers are (or get) built; default ../shared/peers/target
 #   UWS            where uWebSockets C++ is built; default /tmp/peers-src/uWebSockets
 #   UWS_GIT, USOCKETS_GIT   git dirs of uWebSockets and uSockets: build it if missing
@@ -9,6 +10,10 @@ peers="$(cd "$root/../shared/peers" && pwd)"
 target="${PEERS_TARGET:-$peers/target}"
 uws="${UWS:-/tmp/peers-src/uWebSockets}"
 examples="$root/target/release/examples"
+# The first port serve uses (stop moves on to the next): below the kernel's ephemeral range
+# (ip_local_port_range, 32768 up), where a load generator's own connections could hold it
+# and the server's bind fail.
+port=$((21000 + RANDOM % 10000))
 
 # Builds uweb's hello_world and echo_server, the peers, and uWebSockets C++ when its git
 # snapshots are given (else says that it is missing, if it is).
@@ -38,9 +43,17 @@ measure() { # name load cmd...
   echo "$name $load $items $u0 $s0 $u1 $s1" >>"$rows"
 }
 
-serve() { # name cmd-with-{port}; starts it, sets $pid
-  local cmd=${2//\{port\}/$port}
-  env PORT="$port" THREADS=1 taskset -c 0 $cmd >/dev/null 2>&1 &
+# Starts server `name` on core 0 with PORT and THREADS=1 in its environment and waits for
+# its port; sets $pid. `cmd` is "[VAR=value ...] binary [arg ...]", {port} standing for the
+# port. Returns 1 (and says so) if the binary is missing or does not start.
+serve() { # name cmd
+  local cmd=${2//\{port\}/$port} word
+  for word in $cmd; do
+    [[ $word == *=* ]] && continue
+    [ -x "$word" ] || { echo "$1: $word is missing" >&2; return 1; }
+    break
+  done
+  taskset -c 0 env PORT="$port" THREADS=1 $cmd >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
